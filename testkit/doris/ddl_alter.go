@@ -322,7 +322,7 @@ func ddlAddColumn(s *Server, t *Table, work []ddlWorkCol, def *ddlColumnDef, c *
 	if def.typ.Kind == KindHLL && t.Keys != AggKeys {
 		return nil, false, dorisErr("HLL type column can only be in Aggregation data model table: %s", name)
 	}
-	col, err := ddlColumnFromDef(def, isKey, t.Keys, false)
+	col, err := ddlColumnFromDef(def, isKey, t.Keys)
 	if err != nil {
 		return nil, false, err
 	}
@@ -482,7 +482,7 @@ func ddlModifyColumn(t *Table, work []ddlWorkCol, def *ddlColumnDef, c *ddlAlter
 		}
 	}
 	def.name = orig.col.Name // Doris keeps the original spelling
-	col, err := ddlColumnFromDef(def, isKey, t.Keys, false)
+	col, err := ddlColumnFromDef(def, isKey, t.Keys)
 	if err != nil {
 		return nil, false, err
 	}

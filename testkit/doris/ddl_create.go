@@ -117,7 +117,7 @@ func ddlBuildTable(s *Server, ct *ddlCreateTable) (*Table, error) {
 	if len(ct.name) > MaxTableNameLen {
 		return nil, dorisErr("Table name length exceeds limit, the length of table name '%s' is %d which is greater than the configuration 'table_name_length_limit' (%d).", ct.name, len(ct.name), MaxTableNameLen)
 	}
-	if _, err := (&mysqlSession{s: s}).lookupDB(ct.db); err != nil {
+	if _, err := lookupDatabase(s.Catalog, ct.db); err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
@@ -184,14 +184,12 @@ func ddlBuildTable(s *Server, ct *ddlCreateTable) (*Table, error) {
 	t := &Table{DB: ct.db, Name: ct.name, Keys: keysType, KeyCount: len(keys), MergeOnWrite: mow,
 		LightSchema: true, Comment: ct.comment, PartitionSQL: ct.partition, Properties: ct.props,
 		DistRandom: !ct.distHash, Buckets: int(ct.buckets)}
-	if !ct.distSet {
-		t.Buckets = 0 // RANDOM BUCKETS AUTO, Doris 2.1's default
-	} else if ct.buckets < 0 {
-		t.Buckets = 0
+	if !ct.distSet || ct.buckets < 0 {
+		t.Buckets = 0 // BUCKETS AUTO; no DISTRIBUTED clause is RANDOM BUCKETS AUTO in Doris 2.1
 	}
 	autoIncs := 0
 	for i, c := range ct.cols {
-		col, err := ddlColumnFromDef(c, i < len(keys), keysType, true)
+		col, err := ddlColumnFromDef(c, i < len(keys), keysType)
 		if err != nil {
 			return nil, err
 		}
@@ -378,8 +376,8 @@ func ddlCheckDistributionKeys(ct *ddlCreateTable, t *Table) error {
 }
 
 // ddlColumnFromDef validates one column definition (ColumnDefinition.validate) and
-// converts it. forCreate applies CREATE TABLE's implicit nullability.
-func ddlColumnFromDef(c *ddlColumnDef, isKey bool, kt KeysType, forCreate bool) (Column, error) {
+// converts it; a column without NULL/NOT NULL is nullable, as in Doris 2.1.
+func ddlColumnFromDef(c *ddlColumnDef, isKey bool, kt KeysType) (Column, error) {
 	if !ValidColumnName(c.name) {
 		l := strings.ToLower(c.name)
 		if strings.HasPrefix(l, "mv_") || strings.HasPrefix(l, "mva_") {

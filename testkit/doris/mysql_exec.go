@@ -1,6 +1,7 @@
 package doris
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -27,11 +28,14 @@ func (m *mysqlSession) exec(query string) (*queryResult, error) {
 	}
 	switch first := p.peek(); {
 	case first.isWord("SELECT"):
-		return m.execSelect(p)
+		r, err := m.execSelect(p)
+		return r, unsupportedOnParseError(query, err)
 	case first.isWord("SHOW"):
-		return m.execShow(p)
+		r, err := m.execShow(p)
+		return r, unsupportedOnParseError(query, err)
 	case first.isWord("DESC"), first.isWord("DESCRIBE"):
-		return m.execDesc(p)
+		r, err := m.execDesc(p)
+		return r, unsupportedOnParseError(query, err)
 	case first.isWord("USE"):
 		return m.execUse(p)
 	case first.isWord("SET"):
@@ -60,6 +64,17 @@ func (m *mysqlSession) exec(query string) (*queryResult, error) {
 		return m.execAlterTable(p)
 	}
 	return nil, unsupportedStmt(query)
+}
+
+// unsupportedOnParseError turns a parse failure of a query into "does not support":
+// the stand-in models only part of Doris's query syntax, so a query it cannot parse
+// is not necessarily wrong SQL.
+func unsupportedOnParseError(query string, err error) error {
+	var se *sqlError
+	if errors.As(err, &se) && strings.HasPrefix(se.msg, "\nmismatched input") {
+		return unsupportedStmt(query)
+	}
+	return err
 }
 
 // sqlHasSecondStatement reports a ';' followed by more tokens.
@@ -142,7 +157,12 @@ func (m *mysqlSession) dbOrCurrent(db string) (string, error) {
 
 // lookupDB finds a user database. Caller holds Catalog.Mu.
 func (m *mysqlSession) lookupDB(name string) (*Database, error) {
-	d := m.s.Catalog.DBs[name]
+	return lookupDatabase(m.s.Catalog, name)
+}
+
+// lookupDatabase finds a user database or fails with ERROR 1049. Caller holds c.Mu.
+func lookupDatabase(c *Catalog, name string) (*Database, error) {
+	d := c.DBs[name]
 	if d == nil {
 		return nil, dorisErrCode(mysql.ER_BAD_DB_ERROR, "42000", "Unknown database '%s'", name)
 	}

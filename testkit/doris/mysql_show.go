@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // execShow handles the SHOW statements clients use.
@@ -379,7 +381,7 @@ func (m *mysqlSession) showAlterColumn(p *sqlParser) (*queryResult, error) {
 		return nil, err
 	}
 	for i := range res.cols {
-		res.cols[i].ftype = resStrCols("x")[0].ftype
+		res.cols[i].ftype = mysql.MYSQL_TYPE_VAR_STRING // SHOW results are text
 	}
 	return res, nil
 }
