@@ -356,7 +356,9 @@ type loadRun struct {
 	groupCommit bool
 	t           *txn
 	fault       string // the action of the fault applied, if any
-	answered    bool   // a fault already answered or dropped the connection
+	answered    bool   // a fault answers instead of the load result (drop or http500)
+	drop        bool   // close the connection without an answer
+	http500     bool   // answer HTTP 500
 	errorLines  []string
 	errorRows   int64
 }
@@ -382,11 +384,20 @@ func (s *Server) beStreamLoad(w http.ResponseWriter, r *http.Request) {
 		l.rec.Status, l.rec.Message = l.res.Status, l.res.Message
 		l.rec.TotalRows, l.rec.LoadedRows, l.rec.FilteredRows, l.rec.UnselectedRows = l.res.Total, l.res.Loaded, l.res.Filtered, l.res.Unselected
 		l.rec.LoadBytes = l.res.LoadBytes
+	}
+	// Record before answering: a client that has seen the outcome (or the reset) must
+	// find the load in Loads().
+	s.recordLoad(l.rec)
+	switch {
+	case l.drop:
+		l.closeConnection()
+	case l.http500:
+		http.Error(w, "doris stand-in injected fault: http500", http.StatusInternalServerError)
+	case !l.answered:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		w.Write(l.res.JSON())
 	}
-	s.recordLoad(l.rec)
 }
 
 // fail turns an error into the load result, rolling back the txn if one was begun.
@@ -515,8 +526,7 @@ func (l *loadRun) applyFault(f *Fault) (*loadError, bool) {
 	case FaultFail:
 		return &loadError{code: "INTERNAL_ERROR", msg: strings.TrimPrefix(FaultMessage, "[INTERNAL_ERROR]")}, true
 	case FaultHTTP500:
-		http.Error(l.w, "doris stand-in injected fault: http500", http.StatusInternalServerError)
-		l.answered = true
+		l.answered, l.http500 = true, true
 		return nil, true
 	case FaultReset:
 		l.dropConnection()
@@ -545,8 +555,10 @@ func (l *loadRun) applyFault(f *Fault) (*loadError, bool) {
 }
 
 // dropConnection closes the client connection without an answer.
-func (l *loadRun) dropConnection() {
-	l.answered = true
+func (l *loadRun) dropConnection() { l.answered, l.drop = true, true }
+
+// closeConnection does what dropConnection asked for, once the load is recorded.
+func (l *loadRun) closeConnection() {
 	hj, ok := l.w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler) // net/http aborts the response without answering
