@@ -157,7 +157,7 @@ var settings = []Setting{
 	{"create-table-only", "bool", "", "false", "discover, create or verify the Doris tables, then exit"},
 	{"dry-run", "bool", "", "false", "print the plan (tables, Doris names, keys, buckets, CREATE statements, what exists) and change nothing"},
 	{"ignore-default-value", "bool", "", "false", "do not carry source column defaults into Doris DDL"},
-	{"ignore-incompatible", "bool", "", "false", "skip, with a warning, a table whose CREATE fails instead of stopping the job"},
+	{"ignore-incompatible", "bool", "", "false", "skip, with a warning, a table that exists in Doris in an incompatible shape or that Doris refuses to create or alter, instead of stopping the job"},
 	{"single-sink", "bool", "", "false", "accepted for compatibility, no effect: all tables always share one writer and new tables are always picked up"},
 	{"schema-change-mode", "string", "MODE", "debezium_structure", "accepted for compatibility (debezium_structure or sql_parser), no effect: DDL is read from the source's own change stream"},
 	{"use-new-schema-change", "bool", "", "false", "accepted for compatibility, no effect"},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/doris-sync/doris-sync/ddl"
 	"github.com/doris-sync/doris-sync/exitcode"
 )
 
@@ -141,7 +142,7 @@ func TestUnknownKeys(t *testing.T) {
 }
 
 func TestCompatKeysWarnOnce(t *testing.T) {
-	j := validJob(t, MySQL, "debezium.snapshot.mode=initial", "jdbc.properties.tinyInt1isBit=false", "scan.incremental.snapshot.enabled=true")
+	j := validJob(t, MySQL, "debezium.snapshot.mode=initial", "jdbc.properties.useSSL=false", "jdbc.properties.tinyInt1isBit=false", "scan.incremental.snapshot.enabled=true")
 	_ = j.Sink.Parse([]string{"sink.buffer-size=1mb", "sink.buffer-count=3", "sink.check-interval=0", "sink.use-cache=false",
 		"sink.enable.batch-mode=true", "sink.write-mode=stream_load", "sink.flush.queue-size=2", "sink.http-utf8-charset=true",
 		"sink.properties.format=json", "sink.properties.compress_type="})
@@ -150,7 +151,7 @@ func TestCompatKeysWarnOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantKeys := []string{"--mysql-conf debezium.snapshot.mode", "--mysql-conf jdbc.properties.tinyInt1isBit", "--mysql-conf scan.incremental.snapshot.enabled",
+	wantKeys := []string{"--mysql-conf debezium.snapshot.mode", "--mysql-conf jdbc.properties.useSSL", "--mysql-conf scan.incremental.snapshot.enabled",
 		"--sink-conf sink.buffer-size", "--sink-conf sink.buffer-count", "--sink-conf sink.check-interval", "--sink-conf sink.use-cache",
 		"--sink-conf sink.enable.batch-mode", "--sink-conf sink.write-mode", "--sink-conf sink.flush.queue-size", "--sink-conf sink.http-utf8-charset"}
 	if len(warnings) != len(wantKeys) {
@@ -267,11 +268,12 @@ func TestSinkAndTableValueChecks(t *testing.T) {
 		{[]string{"sink.buffer-flush.interval=0"}, nil, "sink.buffer-flush.interval=0: must be greater than 0"},
 		{nil, []string{"replication_num=0"}, "--table-conf replication_num=0: must be at least 1"},
 		{nil, []string{"table-buckets=orders:32,.*:8"}, ""},
-		{nil, []string{"table-buckets=orders:-1"}, "the number of buckets must be positive"},
+		{nil, []string{"table-buckets=orders:-1"}, "--table-conf table-buckets=orders:-1: \"orders:-1\": The number of buckets must be positive"},
 		{nil, []string{"table-buckets=orders"}, `"orders" is not table:buckets`},
 		{nil, []string{"table-buckets=(bad:1"}, "not a valid regular expression"},
 		{nil, []string{"table-partitions=orders:created:MONTH"}, ""},
-		{nil, []string{"table-partitions=orders:created:fortnight"}, "interval must be one of"},
+		{nil, []string{"table-partitions=orders:created:fortnight"}, `interval "fortnight" is not one of`},
+		{nil, []string{"enable-decimal256=yes"}, "--table-conf enable-decimal256=yes: not a boolean"},
 		{nil, []string{"convert-uniq-to-pk=maybe"}, "not a boolean"},
 	}
 	for _, tt := range tests {
@@ -365,36 +367,50 @@ func TestMultiToOneRulesOrder(t *testing.T) {
 	}
 }
 
-// Bucket rule vectors of the anchor tool's DatabaseSyncTest and DorisSchemaFactoryTest (anchor §1.5).
-func TestTableBucketsAnchorVectors(t *testing.T) {
-	rules, err := ParseTableBuckets("tbl1:10,tbl2:20,a11.*:30,a1.*:40,b.*:50,b1.*:60,.*:70")
+// tableConf parses --table-conf entries through the job, as the planner gets them.
+func tableConf(t *testing.T, entries ...string) ddl.TableConf {
+	t.Helper()
+	j := validJob(t, MySQL)
+	if err := j.Table.Parse(entries); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := j.TableConf()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return conf
+}
+
+// Bucket rule vectors of the anchor tool's DatabaseSyncTest and DorisSchemaFactoryTest (anchor §1.5).
+func TestTableBucketsAnchorVectors(t *testing.T) {
+	conf := tableConf(t, "table-buckets=tbl1:10,tbl2:20,a11.*:30,a1.*:40,b.*:50,b1.*:60,.*:70")
 	want := map[string]int{"tbl1": 10, "tbl2": 20, "tbl3": 70, "a11": 30, "a111": 30, "a12": 40, "a13": 40, "b1": 50, "b11": 50, "b2": 50, "c1": 70, "d1": 70}
 	for table, n := range want {
-		if got, ok := MatchBuckets(rules, table); !ok || got != n {
-			t.Errorf("%s: %d %v, want %d", table, got, ok, n)
+		if got := conf.BucketsFor(table); got != n {
+			t.Errorf("%s: %d, want %d", table, got, n)
 		}
 	}
-	rules, _ = ParseTableBuckets(".*:10,a.*:20,tbl:30,b.*:40")
+	conf = tableConf(t, "table-buckets=.*:10,a.*:20,tbl:30,b.*:40")
 	for _, table := range []string{"a", "a1", "a2", "a3", "b1"} {
-		if got, _ := MatchBuckets(rules, table); got != 10 {
+		if got := conf.BucketsFor(table); got != 10 {
 			t.Errorf("%s: %d, want 10 (first regex wins)", table, got)
 		}
 	}
-	rules, _ = ParseTableBuckets("tbl2.*:1")
+	conf = tableConf(t, "table-buckets=tbl2.*:1")
 	for _, table := range []string{"tbl2", "tbl21"} {
-		if got, ok := MatchBuckets(rules, table); !ok || got != 1 {
-			t.Errorf("%s: %d %v", table, got, ok)
+		if got := conf.BucketsFor(table); got != 1 {
+			t.Errorf("%s: %d", table, got)
 		}
 	}
-	if _, ok := MatchBuckets(rules, "other"); ok {
-		t.Error("no rule matches: BUCKETS AUTO expected")
+	if got := conf.BucketsFor("other"); got != 0 {
+		t.Errorf("no rule matches: BUCKETS AUTO (0) expected, got %d", got)
 	}
-	rules, _ = ParseTableBuckets("tbl1:10,tbl2 : 20, a.* :30,b.*:40,.*:50")
+	conf = tableConf(t, "table-buckets=tbl1:10,tbl2 : 20, a.* :30,b.*:40,.*:50")
 	var keys []string
-	for _, r := range rules {
+	for _, r := range conf.Buckets {
 		keys = append(keys, r.Pattern)
 	}
 	if got := strings.Join(keys, " "); got != "tbl1 tbl2 a.* b.* .*" {
@@ -403,13 +419,22 @@ func TestTableBucketsAnchorVectors(t *testing.T) {
 }
 
 func TestTablePartitionsAnchorVector(t *testing.T) {
-	rules, err := ParseTablePartitions("tbl1:dt_col_d:day,tbl2:dt_col_w:week,tbl3:dt_col_m:month")
-	if err != nil {
-		t.Fatal(err)
+	conf := tableConf(t, "table-partitions=tbl1:dt_col_d:day,tbl2:dt_col_w:week,tbl3:dt_col_m:month")
+	want := []ddl.PartitionRule{{Table: "tbl1", Column: "dt_col_d", Interval: "day"}, {Table: "tbl2", Column: "dt_col_w", Interval: "week"}, {Table: "tbl3", Column: "dt_col_m", Interval: "month"}}
+	if !reflect.DeepEqual(conf.Partitions, want) {
+		t.Errorf("%+v", conf.Partitions)
 	}
-	want := []PartitionRule{{"tbl1", "dt_col_d", "day"}, {"tbl2", "dt_col_w", "week"}, {"tbl3", "dt_col_m", "month"}}
-	if !reflect.DeepEqual(rules, want) {
-		t.Errorf("%+v", rules)
+}
+
+// The planner's settings come from --table-conf in the order given; properties
+// exclude the keys doris-sync itself reads.
+func TestTableConfForThePlanner(t *testing.T) {
+	conf := tableConf(t, "storage_medium=SSD", "convert-uniq-to-pk=TRUE", "enable-decimal256=true", "replication_num=1", "table-buckets=a:3")
+	if !conf.ConvertUniqToPK || !conf.Decimal256 || conf.BucketsFor("a") != 3 {
+		t.Errorf("conf %+v", conf)
+	}
+	if got := fmt.Sprint(conf.Properties); got != "[{storage_medium SSD} {replication_num 1}]" {
+		t.Errorf("properties %s", got)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/doris-sync/doris-sync/ddl"
 )
 
 // Key documents one k=v key of a map and how its value is checked. The same
@@ -249,14 +251,11 @@ func isFraction(v string) (string, error) {
 	return v, nil
 }
 
-func isTableBuckets(v string) (string, error) {
-	_, err := ParseTableBuckets(v)
-	return v, err
-}
-
-func isTablePartitions(v string) (string, error) {
-	_, err := ParseTablePartitions(v)
-	return v, err
+// tableConfCheck checks a --table-conf value with the parser the planner uses.
+func tableConfCheck(key string) check {
+	return func(v string) (string, error) {
+		return v, ddl.CheckTableConfEntry(key, v)
+	}
 }
 
 // --- the key lists ----------------------------------------------------------
@@ -336,6 +335,7 @@ func sourceKeySet(kind Kind) keySet {
 		keys = append(keys, Key{Name: "database.pdb.name", Help: "pluggable database holding the schema (CDB installations)", check: notEmpty})
 	case MySQL:
 		keys = append(keys,
+			Key{Name: "jdbc.properties.tinyInt1isBit", Default: "true", Help: "false: TINYINT(1) columns become TINYINT instead of BOOLEAN (the Connector/J option of that name)", check: isBool},
 			Key{Name: "server-id", Default: "random in 5400-6400", Help: "replica server id, or a range N-M: must differ from every other replica of the server", check: isServerID},
 			Key{Name: "server-time-zone", Default: "the server's time zone", Help: "time zone of TIMESTAMP values on the server (e.g. UTC, Asia/Shanghai, +08:00)", check: isTimeZone},
 		)
@@ -367,7 +367,7 @@ func sourceKeySet(kind Kind) keySet {
 
 	ignored := []Key{
 		{Name: "debezium.*", Help: "doris-sync does not run Debezium"},
-		{Name: "jdbc.properties.*", Help: "doris-sync does not use JDBC"},
+		{Name: "jdbc.properties.*", Help: "doris-sync does not use JDBC (it reads only jdbc.properties.tinyInt1isBit, of MySQL)"},
 		{Name: "scan.incremental.snapshot.enabled", Help: "the snapshot is always chunked and resumable"},
 		{Name: "scan.incremental.close-idle-reader.enabled", Help: "idle snapshot readers always close"},
 		{Name: "scan.newly-added-table.enabled", Help: "new matching tables are always picked up"},
@@ -434,9 +434,10 @@ func sinkKeySet() keySet {
 func tableKeySet() keySet {
 	return keySet{keys: []Key{
 		{Name: "replication_num", Help: "replicas of each tablet, a table property (when absent Doris uses its default, 3)", check: positive},
-		{Name: "table-buckets", Default: "BUCKETS AUTO", Help: "buckets per Doris table, name:N,regex:N,…: exact name first, then the first full-match regex in the order given", check: isTableBuckets},
-		{Name: "table-partitions", Help: "auto range partitions, table:column:interval,… (interval: year, quarter, month, week, day, hour); table is the Doris table name", check: isTablePartitions},
+		{Name: "table-buckets", Default: "BUCKETS AUTO", Help: "buckets per Doris table, name:N,regex:N,…: exact name first, then the first full-match regex in the order given", check: tableConfCheck(ddl.ConfTableBuckets)},
+		{Name: "table-partitions", Help: "auto range partitions, table:column:interval,… (interval: year, quarter, month, week, day, hour, minute, second); table is the Doris or the source table name", check: tableConfCheck(ddl.ConfTablePartitions)},
 		{Name: "convert-uniq-to-pk", Default: "false", Help: "a source table without primary key but with a unique index gets that index as UNIQUE KEY", check: isBool},
+		{Name: "enable-decimal256", Default: "false", Help: "true: source decimals of 39 to 76 digits become DECIMAL(p,s) (Doris 2.1 or later) instead of STRING", check: isBool},
 		{Name: "light_schema_change", Default: "true", Help: "a table property, added when not given (fast ADD/DROP COLUMN)", check: isBool},
 	}, families: []Key{
 		{Name: "*", Help: "any other key is a Doris table property, emitted in PROPERTIES in the order given (e.g. storage_medium=SSD, enable_unique_key_merge_on_write=true)"},

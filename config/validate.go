@@ -3,9 +3,9 @@ package config
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
+	"github.com/doris-sync/doris-sync/ddl"
 	"github.com/doris-sync/doris-sync/exitcode"
 )
 
@@ -297,128 +297,23 @@ func (j *Job) MultiToOneRules() ([]MultiToOneRule, error) {
 	return rules, nil
 }
 
-// BucketRule is one name:N entry of table-buckets.
-type BucketRule struct {
-	Pattern string // a Doris table name, or a full-match regex
-	Buckets int
-	re      *regexp.Regexp
-}
-
-// ParseTableBuckets parses "name:N,regex:N,…" (entries trimmed, order kept).
-func ParseTableBuckets(s string) ([]BucketRule, error) {
-	var rules []BucketRule
-	for item := range strings.SplitSeq(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
+// TableConf parses --table-conf in the order given (ddl.ParseTableConf): bucket
+// and partition rules, convert-uniq-to-pk, enable-decimal256, and the table
+// properties. Errors are exit 2 and name the entry.
+func (j *Job) TableConf() (ddl.TableConf, error) {
+	entries := make([]ddl.Property, 0, j.Table.Len())
+	for _, e := range j.Table.entries {
+		if err := ddl.CheckTableConfEntry(e.key, e.value); err != nil {
+			return ddl.TableConf{}, j.Table.valueError(e.key, err.Error())
 		}
-		i := strings.LastIndex(item, ":")
-		if i < 0 {
-			return nil, fmt.Errorf("%q is not table:buckets", item)
-		}
-		pat, num := strings.TrimSpace(item[:i]), strings.TrimSpace(item[i+1:])
-		n, err := strconv.Atoi(num)
-		if err != nil || pat == "" {
-			return nil, fmt.Errorf("%q is not table:buckets", item)
-		}
-		if n <= 0 {
-			return nil, fmt.Errorf("%q: the number of buckets must be positive", item)
-		}
-		re, err := CompileFullMatch(pat)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %v", item, err)
-		}
-		rules = append(rules, BucketRule{Pattern: pat, Buckets: n, re: re})
+		entries = append(entries, ddl.Property{Key: e.key, Value: e.value})
 	}
-	if len(rules) == 0 {
-		return nil, fmt.Errorf("no table:buckets entries")
-	}
-	return rules, nil
-}
-
-// MatchBuckets picks the bucket count for a Doris table: the rule whose
-// pattern equals the name, else the first whose regex fully matches it; ok is
-// false when none does (BUCKETS AUTO).
-func MatchBuckets(rules []BucketRule, table string) (buckets int, ok bool) {
-	for _, r := range rules {
-		if r.Pattern == table {
-			return r.Buckets, true
-		}
-	}
-	for _, r := range rules {
-		if r.re != nil && r.re.MatchString(table) {
-			return r.Buckets, true
-		}
-	}
-	return 0, false
-}
-
-// PartitionRule is one table:column:interval entry of table-partitions.
-type PartitionRule struct {
-	Table, Column string
-	Interval      string // year, quarter, month, week, day or hour
-}
-
-var partitionIntervals = oneOf("year", "quarter", "month", "week", "day", "hour")
-
-// ParseTablePartitions parses "table:column:interval,…".
-func ParseTablePartitions(s string) ([]PartitionRule, error) {
-	var rules []PartitionRule
-	for item := range strings.SplitSeq(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		parts := strings.Split(item, ":")
-		if len(parts) != 3 {
-			return nil, fmt.Errorf("%q is not table:column:interval", item)
-		}
-		for i := range parts {
-			parts[i] = strings.TrimSpace(parts[i])
-			if parts[i] == "" {
-				return nil, fmt.Errorf("%q is not table:column:interval", item)
-			}
-		}
-		iv, err := partitionIntervals(parts[2])
-		if err != nil {
-			return nil, fmt.Errorf("%q: interval %v", item, err)
-		}
-		rules = append(rules, PartitionRule{Table: parts[0], Column: parts[1], Interval: iv})
-	}
-	if len(rules) == 0 {
-		return nil, fmt.Errorf("no table:column:interval entries")
-	}
-	return rules, nil
-}
-
-// TableBuckets returns the parsed table-buckets rules (nil when unset).
-func (j *Job) TableBuckets() ([]BucketRule, error) {
-	v, ok := j.Table.Get("table-buckets")
-	if !ok {
-		return nil, nil
-	}
-	rules, err := ParseTableBuckets(v)
+	conf, err := ddl.ParseTableConf(entries)
 	if err != nil {
-		return nil, j.Table.valueError("table-buckets", err.Error())
+		return ddl.TableConf{}, exitcode.Usage(err)
 	}
-	return rules, nil
+	return conf, nil
 }
-
-// TablePartitions returns the parsed table-partitions rules (nil when unset).
-func (j *Job) TablePartitions() ([]PartitionRule, error) {
-	v, ok := j.Table.Get("table-partitions")
-	if !ok {
-		return nil, nil
-	}
-	rules, err := ParseTablePartitions(v)
-	if err != nil {
-		return nil, j.Table.valueError("table-partitions", err.Error())
-	}
-	return rules, nil
-}
-
-// tableSpecialKeys are --table-conf keys that are not Doris table properties.
-var tableSpecialKeys = map[string]bool{"table-buckets": true, "table-partitions": true, "convert-uniq-to-pk": true}
 
 // TableProperties returns the Doris table PROPERTIES in the order given:
 // --table-conf without its special keys. light_schema_change is not added
@@ -429,7 +324,7 @@ func (j *Job) TableProperties() *Map {
 		return out
 	}
 	for _, e := range j.Table.entries {
-		if !tableSpecialKeys[e.key] {
+		if !ddl.IsTableConfKey(e.key) {
 			out.entries = append(out.entries, e)
 		}
 	}

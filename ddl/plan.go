@@ -10,11 +10,13 @@ import (
 // Model is a Doris data model.
 type Model uint8
 
-// The models doris-sync creates.
+// The models doris-sync creates, and AGGREGATE, which it only meets in an existing
+// Doris table.
 const (
 	ModelUnknown Model = iota
 	ModelDuplicate
 	ModelUnique
+	ModelAggregate
 )
 
 func (m Model) String() string {
@@ -23,6 +25,8 @@ func (m Model) String() string {
 		return "DUPLICATE"
 	case ModelUnique:
 		return "UNIQUE"
+	case ModelAggregate:
+		return "AGGREGATE"
 	}
 	return "UNKNOWN"
 }

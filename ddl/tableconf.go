@@ -59,26 +59,49 @@ func ParseTableConf(entries []Property) (TableConf, error) {
 	var c TableConf
 	for _, e := range entries {
 		key, value := strings.TrimSpace(e.Key), strings.TrimSpace(e.Value)
-		var err error
-		switch key {
-		case ConfTableBuckets:
-			c.Buckets, err = parseBuckets(value)
-		case ConfTablePartitions:
-			c.Partitions, err = parsePartitions(value)
-		case ConfConvertUniqToPK:
-			c.ConvertUniqToPK, err = parseBool(key, value)
-		case ConfDecimal256:
-			c.Decimal256, err = parseBool(key, value)
-		case "":
-			err = fmt.Errorf("--table-conf: empty key")
-		default:
-			c.Properties = setProperty(c.Properties, key, value)
+		if key == "" {
+			return TableConf{}, fmt.Errorf("--table-conf: empty key")
 		}
-		if err != nil {
-			return TableConf{}, err
+		if err := c.set(key, value); err != nil {
+			return TableConf{}, fmt.Errorf("--table-conf %s: %w", key, err)
 		}
 	}
 	return c, nil
+}
+
+// CheckTableConfEntry checks one --table-conf entry the way ParseTableConf reads it.
+// The error says what is wrong with the value without repeating the key, for callers
+// that name the entry themselves.
+func CheckTableConfEntry(key, value string) error {
+	var c TableConf
+	return c.set(strings.TrimSpace(key), strings.TrimSpace(value))
+}
+
+func (c *TableConf) set(key, value string) error {
+	var err error
+	switch key {
+	case ConfTableBuckets:
+		c.Buckets, err = parseBuckets(value)
+	case ConfTablePartitions:
+		c.Partitions, err = parsePartitions(value)
+	case ConfConvertUniqToPK:
+		c.ConvertUniqToPK, err = parseBool(value)
+	case ConfDecimal256:
+		c.Decimal256, err = parseBool(value)
+	default:
+		c.Properties = setProperty(c.Properties, key, value)
+	}
+	return err
+}
+
+// IsTableConfKey reports whether a --table-conf key configures doris-sync rather than
+// being a Doris table property.
+func IsTableConfKey(key string) bool {
+	switch key {
+	case ConfTableBuckets, ConfTablePartitions, ConfConvertUniqToPK, ConfDecimal256:
+		return true
+	}
+	return false
 }
 
 // tableProperties are the PROPERTIES of a new table: the given ones in order, then
@@ -103,14 +126,14 @@ func setProperty(props []Property, key, value string) []Property {
 	return append(props, Property{Key: key, Value: value})
 }
 
-func parseBool(key, value string) (bool, error) {
+func parseBool(value string) (bool, error) {
 	switch strings.ToLower(value) {
 	case "true":
 		return true, nil
 	case "false":
 		return false, nil
 	}
-	return false, fmt.Errorf("--table-conf %s=%s: want true or false", key, value)
+	return false, fmt.Errorf("%q: want true or false", value)
 }
 
 // parseBuckets reads "name:N,regex:N,…".
@@ -123,20 +146,20 @@ func parseBuckets(value string) ([]BucketRule, error) {
 		}
 		i := strings.LastIndexByte(item, ':')
 		if i < 0 {
-			return nil, fmt.Errorf("--table-conf table-buckets: %q is not table:buckets", item)
+			return nil, fmt.Errorf("%q is not table:buckets", item)
 		}
 		pattern, count := strings.TrimSpace(item[:i]), strings.TrimSpace(item[i+1:])
 		n, err := strconv.Atoi(count)
 		if err != nil {
-			return nil, fmt.Errorf("--table-conf table-buckets: %q: %q is not a number", item, count)
+			return nil, fmt.Errorf("%q: %q is not a number", item, count)
 		}
 		if n <= 0 {
-			return nil, fmt.Errorf("--table-conf table-buckets: %q: The number of buckets must be positive", item)
+			return nil, fmt.Errorf("%q: The number of buckets must be positive", item)
 		}
 		if pattern == "" {
-			return nil, fmt.Errorf("--table-conf table-buckets: %q has no table name", item)
+			return nil, fmt.Errorf("%q has no table name", item)
 		}
-		re, err := fullMatch("--table-conf table-buckets", pattern)
+		re, err := fullMatch("table name pattern", pattern)
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +178,7 @@ func parsePartitions(value string) ([]PartitionRule, error) {
 		}
 		parts := strings.Split(item, ":")
 		if len(parts) != 3 {
-			return nil, fmt.Errorf("--table-conf table-partitions: %q is not table:column:interval", item)
+			return nil, fmt.Errorf("%q is not table:column:interval", item)
 		}
 		r := PartitionRule{
 			Table:    strings.TrimSpace(parts[0]),
@@ -163,10 +186,10 @@ func parsePartitions(value string) ([]PartitionRule, error) {
 			Interval: strings.ToLower(strings.TrimSpace(parts[2])),
 		}
 		if r.Table == "" || r.Column == "" {
-			return nil, fmt.Errorf("--table-conf table-partitions: %q is not table:column:interval", item)
+			return nil, fmt.Errorf("%q is not table:column:interval", item)
 		}
 		if !partitionIntervals[r.Interval] {
-			return nil, fmt.Errorf("--table-conf table-partitions: %q: interval %q is not one of year, quarter, month, week, day, hour, minute, second", item, r.Interval)
+			return nil, fmt.Errorf("%q: interval %q is not one of year, quarter, month, week, day, hour, minute, second", item, r.Interval)
 		}
 		rules = append(rules, r)
 	}

@@ -39,7 +39,7 @@ func captureJob(t *testing.T) *[]*config.Job {
 	t.Helper()
 	var jobs []*config.Job
 	saved := runSync
-	runSync = func(ctx context.Context, job *config.Job) error {
+	runSync = func(ctx context.Context, job *config.Job, _ io.Writer) error {
 		jobs = append(jobs, job)
 		return nil
 	}
@@ -82,7 +82,7 @@ func TestExitCodesEndToEnd(t *testing.T) {
 		{"db2", []string{"db2-sync-database", "--db2-conf", "hostname=x"}, 2, "doris-sync: db2-sync-database: DB2 is not supported yet; use the flink-doris-connector's CdcTools db2-sync-database (or Debezium's Db2 connector with Doris Routine Load) until it is"},
 		{"version", []string{"version"}, 0, ""},
 		{"--version", []string{"--version"}, 0, ""},
-		{"status", []string{"status", "--job-name", "shop"}, 1, "doris-sync: status: not implemented yet"},
+		{"status without state", []string{"status", "--state-dir", "/nonexistent/doris-sync-state", "--job-name", "shop"}, 2, "doris-sync: status: no state directory /nonexistent/doris-sync-state (no job has run with this --state-dir)"},
 		{"status bad flag", []string{"status", "--database", "x"}, 2, "doris-sync: unknown flag: --database. Run 'doris-sync status --help'"},
 		{"no command", nil, 2, "doris-sync: missing command (e.g. mysql-sync-database, status, version). Run 'doris-sync --help'"},
 		{"unknown command", []string{"mysql-sync-databse"}, 2, `doris-sync: unknown command "mysql-sync-databse" (did you mean mysql-sync-database?). Run 'doris-sync --help'`},
@@ -203,10 +203,13 @@ func TestAnchorCommandLine(t *testing.T) {
 		t.Error("bare password must mean an empty password")
 	}
 	// Warnings for the no-op flags and keys, one line each, before nothing else.
-	for _, want := range []string{"--single-sink has no effect", "--use-new-schema-change has no effect", "--schema-change-mode has no effect", "jdbc.properties.tinyInt1isBit has no effect"} {
+	for _, want := range []string{"--single-sink has no effect", "--use-new-schema-change has no effect", "--schema-change-mode has no effect"} {
 		if strings.Count(r.stderr, want) != 1 {
 			t.Errorf("stderr should warn once about %q:\n%s", want, r.stderr)
 		}
+	}
+	if strings.Contains(r.stderr, "tinyInt1isBit") {
+		t.Errorf("jdbc.properties.tinyInt1isBit is read (TINYINT(1) mapping), so it must not be warned about:\n%s", r.stderr)
 	}
 }
 
@@ -303,7 +306,7 @@ func TestJSONLogs(t *testing.T) {
 func TestContextReachesTheEngine(t *testing.T) {
 	var got error
 	saved := runSync
-	runSync = func(ctx context.Context, job *config.Job) error {
+	runSync = func(ctx context.Context, job *config.Job, _ io.Writer) error {
 		got = ctx.Err()
 		return exitcode.PositionLost(errors.New("binlog mysql-bin.000001 was purged: run again with a new --job-name to take a new snapshot"))
 	}

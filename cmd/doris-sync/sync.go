@@ -42,7 +42,7 @@ func newSyncCmd(kind config.Kind) *cobra.Command {
 				slog.Warn(w)
 			}
 			slog.Debug("effective settings", "job", job)
-			return fromRun(runSync(c.Context(), job))
+			return fromRun(runSync(c.Context(), job, c.OutOrStdout()))
 		},
 	}
 	fs := c.Flags()
