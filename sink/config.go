@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/doris-sync/doris-sync/config"
 	"log/slog"
 	"os"
 	"sort"
@@ -356,33 +357,10 @@ func splitList(v string) []string {
 	return out
 }
 
-func parseBool(v string) (bool, error) {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, errors.New("want true or false")
-	}
-	return b, nil
-}
+// The value forms are config's, so a value the command line accepted is never refused here.
+func parseBool(v string) (bool, error) { return config.ParseBool(v) }
 
-// parseSize reads "100mb", "10MB", "1gb", "512k", or a plain number of bytes.
-func parseSize(v string) (int64, error) {
-	s := strings.ToLower(strings.TrimSpace(v))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"b", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, errors.New("want a size such as 100mb")
-	}
-	return n * mult, nil
-}
+func parseSize(v string) (int64, error) { return config.ParseBytes(v) }
 
 // twoPhase says whether loads into a table of this model use two-phase commit. Group
 // commit excludes it (Doris would silently drop group commit).
@@ -398,13 +376,4 @@ func (c *Config) twoPhase(m Model) bool {
 
 // parseDuration reads Go durations ("10s", "500ms") or a plain number of milliseconds
 // (the anchor's *.ms keys).
-func parseDuration(v string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-		return time.Duration(n) * time.Millisecond, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, errors.New("want a duration such as 10s")
-	}
-	return d, nil
-}
+func parseDuration(v string) (time.Duration, error) { return config.ParseDuration(v) }
