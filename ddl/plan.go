@@ -278,6 +278,11 @@ func (p *Planner) PlanTable(t *schema.Table) (*TablePlan, error) {
 	warn := func(col, msg string) {
 		tp.Warnings = append(tp.Warnings, Warning{Table: t.ID, Column: col, Message: msg})
 	}
+	// What discovery noticed about the source table (e.g. columns it left out) is the
+	// user's to see in the plan.
+	for _, n := range t.Notes {
+		warn(n.Column, n.Message)
+	}
 
 	cols, err := p.mapColumns(t, warn)
 	if err != nil {

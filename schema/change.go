@@ -55,3 +55,21 @@ type Decimal string
 
 // JSON is a JSON document as text.
 type JSON string
+
+// unchanged is the type of Unchanged. It is unexported so no other value can pass for
+// the marker, and it holds nothing, so every copy of the marker is equal.
+type unchanged struct{}
+
+func (unchanged) String() string { return "<unchanged>" }
+
+// Unchanged stands in a row for a column whose value the source did not send because the
+// change left it as it was (a PostgreSQL TOASTed value an update did not touch). It is
+// not a value: whoever writes the row must leave the stored column alone (the sink loads
+// such rows as partial-column updates) and never store anything in its place.
+var Unchanged any = unchanged{}
+
+// IsUnchanged reports whether v is the Unchanged marker.
+func IsUnchanged(v any) bool {
+	_, ok := v.(unchanged)
+	return ok
+}

@@ -27,6 +27,9 @@
 //	            MongoDB dates) are the real instant and therefore land in Doris as UTC.
 //	Decimal     exact decimal text ("-12.50"); never a float
 //	JSON        JSON document text
+//	Unchanged   not a value: the source did not send this column's value; it is unchanged
+//	            and must not be written (see Unchanged). Only an OpUpdate's After row
+//	            holds it.
 //
 // Values that Doris cannot store (a MySQL zero date '0000-00-00', a time of day outside
 // 00:00–23:59) are the source's to translate; the zero date arrives as nil, which is why

@@ -249,3 +249,21 @@ func TestRegisterPositionKindTwicePanics(t *testing.T) {
 	}()
 	RegisterPositionKind("test-seq", decodeSeq)
 }
+
+// The marker is recognised only as itself: no value of the contract, and no look-alike
+// struct, passes for it.
+func TestUnchangedIsOnlyTheMarker(t *testing.T) {
+	if !IsUnchanged(Unchanged) {
+		t.Error("IsUnchanged(Unchanged) = false")
+	}
+	var copied any = Unchanged
+	if copied != Unchanged {
+		t.Error("a copy of the marker is not equal to it")
+	}
+	type lookalike struct{}
+	for _, v := range []any{nil, int64(0), "", []byte(nil), Decimal("0"), JSON("null"), struct{}{}, lookalike{}, "<unchanged>"} {
+		if IsUnchanged(v) {
+			t.Errorf("IsUnchanged(%#v) = true", v)
+		}
+	}
+}

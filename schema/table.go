@@ -39,6 +39,17 @@ type Table struct {
 	// UniqueIndexes lists unique indexes other than the primary key, in a deterministic
 	// order chosen by the source (by index name).
 	UniqueIndexes []Index
+	// Notes are what the source wants the user to know about this model of the table,
+	// such as a column it leaves out because its change stream never carries it. The
+	// planner shows them as warnings; they do not change the table.
+	Notes []Note `json:",omitempty"`
+}
+
+// Note is one remark of a source about a table, on one column or (Column empty) the
+// whole table.
+type Note struct {
+	Column  string
+	Message string
 }
 
 // Index is a named index and its columns in index order.

@@ -109,6 +109,9 @@ var ownedHeaders = map[string]string{
 	"strip_outer_array": "the body is JSON lines",
 	"read_json_by_line": "the body is JSON lines",
 	"merge_type":        "deletes use __DORIS_DELETE_SIGN__",
+	"partial_columns":   "the sink loads partial-column updates itself, for values the source did not send",
+	"unique_key_update_mode": "the sink loads partial-column updates itself, for values the source did not send; " +
+		"another mode would fill the columns a partial update leaves out with defaults",
 }
 
 // ParseConfig reads --sink-conf keys. Unknown keys are an error naming the key, so a typo

@@ -78,7 +78,11 @@ func (w *Writer) deliver(t *tableState, b *batch) error {
 		}
 		body = [][]byte{b.wire}
 	}
-	h := b.shape.header.Clone()
+	h := b.shape.header
+	if b.partial != nil {
+		h = b.partial.header
+	}
+	h = h.Clone()
 	if b.label != "" {
 		h.Set("label", b.label)
 	}
@@ -173,6 +177,11 @@ func (w *Writer) deliver(t *tableState, b *batch) error {
 					msg += " (error log unavailable: " + err.Error() + ")"
 				}
 			}
+			if b.partial != nil {
+				msg += "; this was a partial-column update (values the source did not send are left as they are), " +
+					"which needs a merge-on-write UNIQUE table on Doris ≥ 2.0; or make the source send every column " +
+					"(PostgreSQL: ALTER TABLE <source table> REPLICA IDENTITY FULL)"
+			}
 			return lerr(errors.New("Doris rejected the load: " + msg))
 		}
 		// Retry: failed and rolled back, or outcome unknown. The same label makes a
@@ -201,6 +210,9 @@ func (w *Writer) loaded(t *tableState, b *batch, rec BatchRecord, res *streamloa
 	}
 	d := time.Since(start)
 	t.stats.rows.Add(int64(b.rows))
+	if b.partial != nil {
+		t.stats.partialRows.Add(int64(b.rows))
+	}
 	t.stats.bytes.Add(int64(b.size))
 	t.stats.loads.Add(1)
 	t.stats.observeLoad(d)

@@ -9,6 +9,11 @@
 // batches are applied in order. Buffered and in-flight bodies are bounded by
 // sink.max-memory: Write blocks (never drops) when the bound is reached.
 //
+// An update whose row holds schema.Unchanged (a value the source did not send) is loaded
+// as a partial-column update of the columns present, so Doris keeps the stored value;
+// a table's batch is cut wherever the set of columns changes, which keeps every key's
+// changes in order (merge-on-write UNIQUE tables only; anything else is an error).
+//
 // Delivery is exactly-once per batch. Each batch gets a label derived from the job's
 // label prefix, the table, the journal's epoch and the batch's identity (first change
 // and number of changes); the label is recorded in the Journal before the first byte is

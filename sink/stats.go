@@ -16,6 +16,7 @@ type TableStats struct {
 	FilteredRows   int64         // rows Doris filtered within max_filter_ratio
 	DeletesIgnored int64         // deletes that could not be applied (DUPLICATE table, or sink.enable-delete=false)
 	ReplaySkipped  int64         // replayed changes dropped because the journal shows their batch loaded
+	PartialRows    int64         // rows loaded as partial-column updates (the source left values out), among Rows
 	LoadTime       time.Duration // total time from first send to confirmed load
 	MaxLoadTime    time.Duration
 	BufferedRows   int64 // rows waiting in memory (open, queued or in flight)
@@ -23,8 +24,8 @@ type TableStats struct {
 }
 
 type tableCounters struct {
-	rows, bytes, loads, retries, failures, filtered, deletesIgnored, replaySkipped atomic.Int64
-	loadNanos, maxLoadNanos                                                        atomic.Int64
+	rows, bytes, loads, retries, failures, filtered, deletesIgnored, replaySkipped, partialRows atomic.Int64
+	loadNanos, maxLoadNanos                                                                     atomic.Int64
 }
 
 func (c *tableCounters) observeLoad(d time.Duration) {
@@ -43,8 +44,8 @@ func (t *tableState) snapshot() TableStats {
 		DB: t.db, Table: t.name,
 		Rows: c.rows.Load(), Bytes: c.bytes.Load(), Loads: c.loads.Load(), Retries: c.retries.Load(),
 		Failures: c.failures.Load(), FilteredRows: c.filtered.Load(), DeletesIgnored: c.deletesIgnored.Load(),
-		ReplaySkipped: c.replaySkipped.Load(),
-		LoadTime:      time.Duration(c.loadNanos.Load()), MaxLoadTime: time.Duration(c.maxLoadNanos.Load()),
+		ReplaySkipped: c.replaySkipped.Load(), PartialRows: c.partialRows.Load(),
+		LoadTime: time.Duration(c.loadNanos.Load()), MaxLoadTime: time.Duration(c.maxLoadNanos.Load()),
 	}
 	t.mu.Lock()
 	for _, b := range t.pendingBatches() {

@@ -48,6 +48,11 @@ type Table struct {
 	// SequenceColumn names the column mapped to function_column.sequence_col, if the
 	// table orders its upserts by one.
 	SequenceColumn string
+	// MergeOnRead marks a UNIQUE table created with enable_unique_key_merge_on_write =
+	// false (or before Doris 2.1 made merge-on-write the default). Doris updates some
+	// columns of a row only in merge-on-write tables, so on such a table an update that
+	// leaves a column unchanged (schema.Unchanged) is an error.
+	MergeOnRead bool
 }
 
 // Op is the kind of a change. The zero Op is invalid, so a forgotten field is an error.
@@ -60,6 +65,11 @@ const (
 )
 
 // Change is one row change for one table.
+//
+// An Update's Row may hold schema.Unchanged for columns the source did not send (a
+// PostgreSQL TOASTed value the update did not touch). Such a row is loaded as a
+// partial-column update of the columns present, which leaves the others as they are in
+// Doris; it needs a merge-on-write UNIQUE table and an unchanged key (see docs/sink.md).
 type Change struct {
 	// Seq orders changes across all tables: it never decreases from one Write (or
 	// Advance) to the next, and for exactly-once after a crash the same source change
@@ -90,10 +100,16 @@ func (h *TableHandle) Name() string { return h.t.name }
 // tableShape is what a table's spec compiles to: the encoder and the load headers.
 type tableShape struct {
 	spec       Table
+	cols       []encode.Column
+	csv        bool
+	sep, delim string // CSV separators
 	enc        encode.Encoder
 	header     http.Header
 	deleteSign bool
 	twoPhase   bool
+	// partials holds the shape of each set of columns rows left unchanged so far, keyed
+	// by the unchanged columns' indexes (partialFor). Used under the table's lock.
+	partials map[string]*partialShape
 }
 
 func compileTable(cfg *Config, t Table) (*tableShape, error) {
@@ -120,10 +136,13 @@ func compileTable(cfg *Config, t Table) (*tableShape, error) {
 		seen[l] = true
 		cols[i] = encode.Column{Name: c.Name, Type: ct}
 	}
+	if t.MergeOnRead && t.Model != Unique {
+		return nil, fmt.Errorf("table %s.%s: MergeOnRead is a property of UNIQUE tables, and this one is %s", t.DB, t.Name, t.Model)
+	}
 	if t.SequenceColumn != "" && !seen[strings.ToLower(t.SequenceColumn)] {
 		return nil, fmt.Errorf("table %s.%s: sequence column %s is not one of its columns", t.DB, t.Name, t.SequenceColumn)
 	}
-	sh := &tableShape{spec: t, header: http.Header{}}
+	sh := &tableShape{spec: t, cols: cols, header: http.Header{}, partials: map[string]*partialShape{}}
 	sh.deleteSign = t.Model == Unique && cfg.EnableDelete
 	h := sh.header
 	for k, v := range cfg.Properties {
@@ -136,6 +155,7 @@ func compileTable(cfg *Config, t Table) (*tableShape, error) {
 		if err != nil {
 			return nil, fmt.Errorf("table %s.%s: %w", t.DB, t.Name, err)
 		}
+		sh.csv, sh.sep, sh.delim = true, sep, delim
 		h.Set("format", "csv")
 		h.Set("column_separator", hexSeparator(sep))
 		h.Set("line_delimiter", hexSeparator(delim))

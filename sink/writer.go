@@ -79,9 +79,10 @@ type batch struct {
 	first, last pos
 	opened      time.Time
 	label       string
-	plan        *plan       // set when the batch re-forms a journaled one
-	shape       *tableShape // headers in force when the batch was sealed
-	wire        []byte      // compressed body, when compress_type=gz
+	plan        *plan         // set when the batch re-forms a journaled one
+	shape       *tableShape   // headers in force when the batch was sealed
+	partial     *partialShape // set when the rows are partial-column updates
+	wire        []byte        // compressed body, when compress_type=gz
 }
 
 // plan is a journaled batch of an earlier run whose changes are being replayed.
@@ -590,6 +591,10 @@ func (t *tableState) nextPos(seq uint64) pos {
 }
 
 func (t *tableState) add(ch Change) error {
+	ps, err := t.partialFor(ch)
+	if err != nil {
+		return err
+	}
 	p := t.nextPos(ch.Seq)
 	for len(t.plans) > 0 {
 		pl := t.plans[0]
@@ -603,16 +608,24 @@ func (t *tableState) add(ch Change) error {
 			}
 			continue
 		}
-		return t.addPlanned(pl, p, ch)
+		return t.addPlanned(pl, p, ch, ps)
 	}
-	return t.addNormal(p, ch)
+	return t.addNormal(p, ch, ps)
 }
 
-func (t *tableState) addNormal(p pos, ch Change) error {
+// addNormal adds a change to the open batch. A change loaded with other columns than
+// the open batch's rows (full rows, or another set of unchanged columns) starts a new
+// batch: one load has one column list, and the table's batches load in order.
+func (t *tableState) addNormal(p pos, ch Change, ps *partialShape) error {
 	b := t.open
+	if b != nil && b.partial != ps {
+		t.seal()
+		b = nil
+	}
 	fresh := b == nil
 	if fresh {
 		b = t.newBatch(p)
+		b.partial = ps
 	}
 	rows, err := t.encode(b, ch)
 	if err != nil {
@@ -637,7 +650,7 @@ func (t *tableState) addNormal(p pos, ch Change) error {
 	return nil
 }
 
-func (t *tableState) addPlanned(pl *plan, p pos, ch Change) error {
+func (t *tableState) addPlanned(pl *plan, p pos, ch Change, ps *partialShape) error {
 	// A new batch never spans a journaled one: its own record must describe a range
 	// the next replay can re-form.
 	if t.open != nil && t.open.plan != pl {
@@ -653,8 +666,16 @@ func (t *tableState) addPlanned(pl *plan, p pos, ch Change) error {
 	b := t.open
 	if b == nil {
 		b = t.newBatch(p)
-		b.plan, b.label = pl, pl.rec.Label
+		b.plan, b.label, b.partial = pl, pl.rec.Label, ps
 		t.open = b
+	} else if b.partial != ps {
+		// The replay loads this change with other columns than the batch's first ones,
+		// so it cannot be the journaled batch: load what came so far under a new label.
+		t.plans = t.plans[1:]
+		if err := t.diverged(b); err != nil {
+			return err
+		}
+		return t.addNormal(p, ch, ps)
 	}
 	if _, err := t.encode(b, ch); err != nil {
 		return err
@@ -720,6 +741,12 @@ func (t *tableState) encode(b *batch, ch Change) (int, error) {
 	cur := b.body[last]
 	n0, r0 := len(cur), b.rows
 	add := func(row []any, del bool) error {
+		if del {
+			var err error
+			if row, err = t.deleteRow(row); err != nil {
+				return err
+			}
+		}
 		next := cur
 		if b.rows > 0 {
 			next = append(next, sh.enc.Delimiter()...)
@@ -733,10 +760,25 @@ func (t *tableState) encode(b *batch, ch Change) (int, error) {
 		return nil
 	}
 	var err error
-	switch ch.Op {
-	case Insert:
+	switch {
+	case b.partial != nil:
+		// An update of the columns present. Its key is unchanged (partialFor), so the
+		// old row needs no delete, not even with sink.ignore.update-before=false: a
+		// delete would drop the values the update leaves alone.
+		ps := b.partial
+		next := cur
+		if b.rows > 0 {
+			next = append(next, ps.enc.Delimiter()...)
+		}
+		next, err = ps.enc.AppendRow(next, ps.project(ch.Row), false)
+		clear(ps.row)
+		if err == nil {
+			cur = next
+			b.rows++
+		}
+	case ch.Op == Insert:
 		err = add(ch.Row, false)
-	case Update:
+	case ch.Op == Update:
 		if ch.Before != nil && (!t.w.cfg.IgnoreUpdateBefore || !sameKey(ch.Before, ch.Row, sh.spec.KeyColumns)) {
 			if sh.deleteSign {
 				err = add(ch.Before, true)
@@ -747,7 +789,7 @@ func (t *tableState) encode(b *batch, ch Change) (int, error) {
 		if err == nil {
 			err = add(ch.Row, false)
 		}
-	case Delete:
+	case ch.Op == Delete:
 		if sh.deleteSign {
 			err = add(ch.Row, true)
 		} else {

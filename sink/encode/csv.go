@@ -164,7 +164,7 @@ func (e *CSV) appendValue(dst []byte, c *column, v any) ([]byte, error) {
 	}
 	nv, ok := normalize(v)
 	if !ok {
-		return dst, valueError(c, v, "unsupported Go type")
+		return dst, unsupported(c, v)
 	}
 	return e.appendValue(dst, c, nv)
 }

@@ -29,6 +29,8 @@
 // Values of other types whose underlying kind is string, an integer, a float, bool or a
 // byte slice (a driver's int32, float32, a named string type) are accepted through a
 // reflection fallback that does not allocate either; anything else is a *ValueError.
+// So is schema.Unchanged, which is not a value: the sink writes a row holding it with an
+// encoder of the other columns only (a partial-column update).
 //
 // LARGEINT and DECIMAL values are always sent as JSON strings so no JSON number parser
 // on the way rounds them; JSON/VARIANT values are JSON text sent as a JSON string, which

@@ -206,6 +206,7 @@ func TestJSONRefusals(t *testing.T) {
 		{"DATE", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "year"},
 		{"INT", struct{}{}, "unsupported"},
 		{"INT", []int{1}, "unsupported"},
+		{"STRING", schema.Unchanged, "did not send this value"},
 	}
 	for _, c := range cases {
 		e := NewJSON([]Column{{Name: "k", Type: mustType(t, "INT")}, {Name: "c", Type: mustType(t, c.typ)}}, false)
@@ -415,4 +416,18 @@ func BenchmarkEncode12ColsStdlib(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// CSV refuses the unchanged marker too: no text may stand for a value the source did
+// not send.
+func TestCSVRefusesTheUnchangedMarker(t *testing.T) {
+	e, err := NewCSV([]Column{{Name: "k", Type: mustType(t, "INT")}, {Name: "c", Type: mustType(t, "STRING")}}, false, "\x01", "\x02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.AppendRow([]byte("prefix"), []any{int64(1), schema.Unchanged}, false)
+	var ve *ValueError
+	if !errors.As(err, &ve) || ve.Column != "c" || !strings.Contains(ve.Reason, "did not send this value") || string(out) != "prefix" {
+		t.Errorf("err = %v, buffer %q: want a ValueError for column c and the buffer untouched", err, out)
+	}
 }

@@ -131,7 +131,7 @@ func appendJSONValue(dst []byte, c *column, v any) ([]byte, error) {
 	}
 	nv, ok := normalize(v)
 	if !ok {
-		return dst, valueError(c, v, "unsupported Go type")
+		return dst, unsupported(c, v)
 	}
 	return appendJSONValue(dst, c, nv)
 }

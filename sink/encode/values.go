@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/doris-sync/doris-sync/schema"
 )
 
 // ValueError says which column refused which value; it is built only on failure.
@@ -24,6 +26,17 @@ func (e *ValueError) Error() string {
 
 func valueError(col *column, v any, reason string) error {
 	return &ValueError{Column: col.name, Type: col.typ.Text, Value: reflect.TypeOf(v).String(), Reason: reason}
+}
+
+// unsupported explains a value of no type the encoder takes. schema.Unchanged gets its
+// own reason: it is not a value, and writing anything for it would overwrite the one
+// Doris has.
+func unsupported(col *column, v any) error {
+	if schema.IsUnchanged(v) {
+		return &ValueError{Column: col.name, Type: col.typ.Text, Value: "schema.Unchanged",
+			Reason: "the source did not send this value (it is unchanged), so only a partial-column update of the other columns may load the row"}
+	}
+	return valueError(col, v, "unsupported Go type")
 }
 
 // safeJSON[b] is true for bytes that go into a JSON string unchanged.

@@ -203,6 +203,8 @@ func TestClassify(t *testing.T) {
 		{Result{Status: "Fail", Message: "[INTERNAL_ERROR]too many filtered rows"}, Rejected},
 		{Result{Status: "Fail", Message: "errCode = 7, detailMessage = unknown table, tableName=t"}, Rejected},
 		{Result{Status: "Fail", Message: "Access denied; you need (at least one of) the (LOAD) privilege(s) for this operation"}, Rejected},
+		{Result{Status: "Fail", Message: "errCode = 2, detailMessage = load by PARTIAL_COLUMNS is only supported in unique table MoW"}, Rejected},
+		{Result{Status: "Fail", Message: "[INVALID_ARGUMENT]Can't append new rows in partial update when partial_update_new_key_behavior is ERROR. Row with key=[1] is not in table."}, Rejected},
 		{Result{Status: "Fail", Message: "[INTERNAL_ERROR]cancelled: closed"}, Retry},
 		{Result{Status: "Fail", Message: "current running txns on db 10 is 1000, larger than limit 1000"}, Retry},
 		{Result{FEStatus: "FAILED", FEMsg: "There is no 100-continue header"}, Rejected},

@@ -103,6 +103,10 @@ var permanentFailures = []string{
 	"No database selected",
 	"No table selected",
 	"Need auth information",
+	"only supported in unique table MoW",
+	"Partial update should include all key columns",
+	"the unmentioned columns should have default value",
+	"Can't append new rows in partial update",
 }
 
 // Classify maps a load result to what the client should do, with the reason to report.

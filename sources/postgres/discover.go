@@ -121,7 +121,10 @@ type columnRow struct {
 }
 
 // columns fills in every table's columns in attribute order, with their types resolved
-// through pg_type.
+// through pg_type. Generated columns are left out, with a note: pgoutput never sends
+// them (PostgreSQL ≤ 17 cannot, and 18 only to publications that ask, which ours do
+// not), so a model holding them would not match the stream's rows, and the first
+// Relation message would look like a DROP COLUMN.
 func (s *Source) columns(ctx context.Context, byOID map[uint32]*schema.Table) error {
 	generated := "''"
 	if s.versionNum >= 120000 {
@@ -160,6 +163,16 @@ func (s *Source) columns(ctx context.Context, byOID map[uint32]*schema.Table) er
 	}
 	for _, r := range cols {
 		t := byOID[r.rel]
+		if r.generated != "" {
+			kind := "STORED"
+			if r.generated == "v" {
+				kind = "VIRTUAL"
+			}
+			t.Notes = append(t.Notes, schema.Note{Column: r.name, Message: "generated column (GENERATED ALWAYS AS … " + kind +
+				") left out: PostgreSQL logical replication does not send generated columns, so it is not replicated; " +
+				"compute it in Doris if you need it"})
+			continue
+		}
 		st, domainNotNull := types.resolve(r.typeOID, r.typmod)
 		c := schema.Column{
 			Name:          r.name,
@@ -234,6 +247,17 @@ func (s *Source) keys(ctx context.Context, byOID map[uint32]*schema.Table) error
 		if t == nil || len(cols) != nkeys || nkeys == 0 {
 			continue // a system column or an expression in the key
 		}
+		if missing := absentColumn(t, cols); missing != "" {
+			// A generated column in the key: the model does not have it, so neither
+			// can its key.
+			what := "unique index " + name
+			if primary {
+				what = "primary key"
+			}
+			t.Notes = append(t.Notes, schema.Note{Column: missing, Message: what +
+				" left out: it includes this generated column, which is not replicated"})
+			continue
+		}
 		if primary {
 			t.PrimaryKey = cols
 		} else {
@@ -247,4 +271,14 @@ func (s *Source) keys(ctx context.Context, byOID map[uint32]*schema.Table) error
 		sort.Slice(t.UniqueIndexes, func(i, j int) bool { return t.UniqueIndexes[i].Name < t.UniqueIndexes[j].Name })
 	}
 	return nil
+}
+
+// absentColumn returns the first of names that is not a column of t, or "".
+func absentColumn(t *schema.Table, names []string) string {
+	for _, n := range names {
+		if t.ColumnIndex(n) < 0 {
+			return n
+		}
+	}
+	return ""
 }

@@ -169,8 +169,11 @@ func TestDiscover(t *testing.T) {
 	if idn := col["idn"]; !idn.AutoIncrement || idn.Default != nil || idn.Nullable {
 		t.Errorf("identity column %+v", idn)
 	}
-	if gen := col["gen"]; gen.Default != nil || gen.AutoIncrement {
-		t.Errorf("generated column %+v default %s", gen, showDefault(gen.Default))
+	if _, ok := col["gen"]; ok {
+		t.Errorf("the generated column gen is in the model; pgoutput never sends it")
+	}
+	if len(wide.Notes) != 1 || wide.Notes[0].Column != "gen" || !strings.Contains(wide.Notes[0].Message, "generated column") {
+		t.Errorf("wide notes %+v, want one note on gen", wide.Notes)
 	}
 
 	type want struct {
@@ -319,5 +322,72 @@ func TestParseDefault(t *testing.T) {
 		if got := parseDefault(expr); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %s, want %s", expr, showDefault(got), showDefault(want))
 		}
+	}
+}
+
+// Generated columns are not in the model, which must match what pgoutput sends: the
+// snapshot reads the other columns, and the stream's first Relation message is no
+// schema change. A key made of a generated column goes with it.
+func TestDiscoverLeavesOutGeneratedColumns(t *testing.T) {
+	e := newReplEnv(t,
+		"CREATE TABLE item (id integer PRIMARY KEY, price numeric(10,2), qty integer, "+
+			"total numeric GENERATED ALWAYS AS (price * qty) STORED, note text)",
+		"CREATE TABLE genkey (a integer NOT NULL UNIQUE, b integer GENERATED ALWAYS AS (a * 2) STORED PRIMARY KEY, c text)",
+		"INSERT INTO item (id, price, qty, note) VALUES (1, 2.50, 4, 'first')",
+	)
+	tables := e.tables("item", "genkey")
+	item, genkey := tables[0], tables[1]
+	names := func(tb *schema.Table) string {
+		var n []string
+		for _, c := range tb.Columns {
+			n = append(n, c.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	if got := names(item); got != "id,price,qty,note" {
+		t.Errorf("item columns %s, want id,price,qty,note (total is generated)", got)
+	}
+	if len(item.Notes) != 1 || item.Notes[0].Column != "total" ||
+		!strings.Contains(item.Notes[0].Message, "GENERATED ALWAYS AS … STORED") || !strings.Contains(item.Notes[0].Message, "not replicated") {
+		t.Errorf("item notes %+v, want one on total saying it is not replicated", item.Notes)
+	}
+	if !reflect.DeepEqual(item.PrimaryKey, []string{"id"}) {
+		t.Errorf("item key %v", item.PrimaryKey)
+	}
+	if got := names(genkey); got != "a,c" || len(genkey.PrimaryKey) != 0 ||
+		!reflect.DeepEqual(genkey.UniqueIndexes, []schema.Index{{Name: "genkey_a_key", Columns: []string{"a"}}}) {
+		t.Errorf("genkey: columns %s key %v unique %v; want a,c with only the unique index on a", got, genkey.PrimaryKey, genkey.UniqueIndexes)
+	}
+	var keyNote bool
+	for _, n := range genkey.Notes {
+		keyNote = keyNote || n.Column == "b" && strings.HasPrefix(n.Message, "primary key left out")
+	}
+	if len(genkey.Notes) != 2 || !keyNote {
+		t.Errorf("genkey notes %+v, want the generated column and the primary key it takes along", genkey.Notes)
+	}
+	for _, tb := range tables {
+		if err := tb.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+
+	e.publish(tables)
+	snap := e.createSlot()
+	sr, err := snap.OpenReader(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sr.Close()
+	if rows := readAll(t, sr, item, 100); !reflect.DeepEqual(rows, [][]any{{int64(1), schema.Decimal("2.50"), int64(4), "first"}}) {
+		t.Errorf("snapshot of item: %#v", rows)
+	}
+	run := startStream(t, e.repl, StreamOptions{Tables: tables}, snap, 0)
+	e.exec("INSERT INTO item (id, price, qty, note) VALUES (2, 1.00, 3, 'second')", "UPDATE item SET qty = 5 WHERE id = 1")
+	changes := run.next(t, 2)
+	if c := changes[0]; c.Op != schema.OpInsert || !reflect.DeepEqual(c.After, []any{int64(2), schema.Decimal("1.00"), int64(3), "second"}) {
+		t.Errorf("first change %s %#v, want the insert without the generated column (and no schema change)", c.Op, c.After)
+	}
+	if c := changes[1]; c.Op != schema.OpUpdate || !reflect.DeepEqual(c.After, []any{int64(1), schema.Decimal("2.50"), int64(5), "first"}) {
+		t.Errorf("second change %s %#v", c.Op, c.After)
 	}
 }

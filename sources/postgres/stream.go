@@ -38,8 +38,9 @@ import (
 //     statement reconstructed from the difference, for logs.
 //
 // An update that leaves a TOASTed (large, out-of-line) value unchanged does not carry
-// it: that column holds Unchanged, never a placeholder that could overwrite the stored
-// value, unless the table has REPLICA IDENTITY FULL, whose old row supplies it.
+// it: that column holds schema.Unchanged, never a placeholder that could overwrite the
+// stored value, unless the table has REPLICA IDENTITY FULL, whose old row supplies it.
+// The sink loads such a row as a partial-column update that leaves the column alone.
 //
 // Transactions and checkpoints: see Position. The last change of each transaction
 // carries End; Ack only such an End (after it is checkpointed). Standby status updates
@@ -48,18 +49,6 @@ import (
 // what the engine has checkpointed. A transaction with nothing to emit, and keepalives
 // while no transaction is open, are reported through StreamOptions.Progress, so an
 // idle or filtered stream can still checkpoint and let the slot release WAL.
-
-// UnchangedValue is the type of Unchanged.
-type UnchangedValue struct{}
-
-func (UnchangedValue) String() string { return "<unchanged TOAST value>" }
-
-// Unchanged stands for a column whose value an update did not change and PostgreSQL
-// did not send (an out-of-line TOAST value). It must not be written: load the row as a
-// partial-column update that leaves the column alone (Doris merge-on-write UNIQUE KEY
-// tables), or re-read the row. The sink refuses it as an unsupported value, so it can
-// never overwrite data by accident.
-var Unchanged any = UnchangedValue{}
 
 // StreamOptions tune a Streamer.
 type StreamOptions struct {

@@ -219,7 +219,7 @@ func reconstructDDL(before, after *schema.Table) string {
 
 // row decodes a tuple in the relation's column order. A column PostgreSQL did not send
 // because it is an unchanged TOAST value is taken from old (the REPLICA IDENTITY FULL
-// old row) when that has it, else it is Unchanged.
+// old row) when that has it, else it is schema.Unchanged.
 func (rel *relation) row(t *pglogrepl.TupleData, old *pglogrepl.TupleData) ([]any, error) {
 	if t == nil {
 		return nil, nil
@@ -232,7 +232,7 @@ func (rel *relation) row(t *pglogrepl.TupleData, old *pglogrepl.TupleData) ([]an
 		switch c.DataType {
 		case pglogrepl.TupleDataTypeNull:
 		case pglogrepl.TupleDataTypeToast:
-			row[i] = Unchanged
+			row[i] = schema.Unchanged
 			if old != nil && i < len(old.Columns) && old.Columns[i].DataType == pglogrepl.TupleDataTypeText {
 				c = old.Columns[i]
 			} else {

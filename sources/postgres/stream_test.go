@@ -91,7 +91,7 @@ func TestStreamUnchangedToastIsAMarker(t *testing.T) {
 	run := startStream(t, e.repl, StreamOptions{Tables: tables}, snap, 0)
 	e.exec("UPDATE doc SET title = 'new' WHERE id = 1", "UPDATE docfull SET title = 'new' WHERE id = 1", "UPDATE doc SET body = 'short' WHERE id = 1")
 	changes := run.next(t, 3)
-	if c := changes[0]; c.Op != schema.OpUpdate || !reflect.DeepEqual(c.After, []any{int64(1), "new", Unchanged}) {
+	if c := changes[0]; c.Op != schema.OpUpdate || !reflect.DeepEqual(c.After, []any{int64(1), "new", schema.Unchanged}) {
 		t.Errorf("update leaving the TOASTed body alone: got %#v, want the Unchanged marker for body", c.After)
 	}
 	if c := changes[1]; c.After[2] != want || c.After[1] != "new" || c.Before[2] != want {
