@@ -149,6 +149,7 @@ func (s *State) normalize() error {
 		if t == nil {
 			continue
 		}
+		compact(&t.Position)
 		for i := range t.Segments {
 			compact(&t.Segments[i].Start)
 		}

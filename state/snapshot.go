@@ -29,6 +29,14 @@ type TableProgress struct {
 	Chunks        int       `json:"chunks"`         // chunks in the plan; 0 = not planned
 	Segments      []Segment `json:"segments"`
 	Done          bool      `json:"done"`
+	// SeqBase is where the sync engine numbers this table's snapshot changes (chunk i
+	// gets SeqBase+i+1), kept so a resumed snapshot numbers its chunks as before.
+	SeqBase uint64 `json:"seq_base,omitempty"`
+	// Position is the snapshot position (schema.MarshalPosition) every chunk of the
+	// table was read at, when all were read in one consistent snapshot; nil when the
+	// chunks were read in different ones (a resumed snapshot). Stream changes at or
+	// before it are already in the copy.
+	Position json.RawMessage `json:"position,omitempty"`
 }
 
 // Segment is chunks First..Last of a table's plan, all finished or (First == Last) one

@@ -1,6 +1,8 @@
 package sync
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -43,20 +45,32 @@ func wantError(t *testing.T, what string, r result, code int, wants ...string) {
 	}
 }
 
-func TestFullSyncIsNotImplementedYet(t *testing.T) {
+func TestSourcesWithoutReplicationSayNotImplementedYet(t *testing.T) {
 	// Nothing listens anywhere: the answer must come before any connection.
 	dead := freeAddr(t)
-	host, port, _ := strings.Cut(dead, ":")
+	host, _, _ := strings.Cut(dead, ":")
 	sink := []string{"fenodes=" + dead, "jdbc-url=jdbc:mysql://" + dead, "username=root"}
-	r := runJob(t, config.MySQL, args{source: []string{"hostname=" + host, "port=" + port, "username=u", "database-name=shop"}, sink: sink})
-	wantError(t, "mysql", r, exitcode.RuntimeError, "mysql-sync-database: not implemented yet")
-	r = runJob(t, config.Postgres, args{source: []string{"hostname=" + host, "port=" + port, "username=u", "database-name=shop", "schema-name=public", "slot.name=s"}, sink: sink})
-	wantError(t, "postgres", r, exitcode.RuntimeError, "postgres-sync-database: not implemented yet")
+	sqlserver := args{source: []string{"hostname=" + host, "username=u", "database-name=shop", "schema-name=dbo"}, sink: sink}
+	err := Run(context.Background(), buildJob(t, config.SQLServer, sqlserver), &bytes.Buffer{})
+	wantError(t, "sqlserver", result{err: err}, exitcode.RuntimeError, "sqlserver-sync-database: replication from SQL Server is not implemented yet")
 
-	r = runJob(t, config.SQLServer, args{source: []string{"hostname=" + host, "username=u", "database-name=shop", "schema-name=dbo"}, sink: sink}, "dry-run", "true")
+	r := runJob(t, config.SQLServer, sqlserver, "dry-run", "true")
 	wantError(t, "sqlserver dry run", r, exitcode.RuntimeError, "sqlserver-sync-database --dry-run: not implemented yet")
 	r = runJob(t, config.MongoDB, args{source: []string{"hosts=" + host, "database=shop"}, sink: sink}, "create-table-only", "true")
 	wantError(t, "mongodb create-table-only", r, exitcode.RuntimeError, "mongodb-sync-database --create-table-only: not implemented yet")
+}
+
+// A full sync connects to Doris first: with nothing listening it fails at once with
+// one clear line and the runtime exit code, before touching the source.
+func TestFullSyncWithDorisUnreachable(t *testing.T) {
+	dead := freeAddr(t)
+	host, port, _ := strings.Cut(dead, ":")
+	job := buildJob(t, config.MySQL, args{
+		source: []string{"hostname=" + host, "port=" + port, "username=u", "database-name=shop"},
+		sink:   []string{"fenodes=" + dead, "jdbc-url=jdbc:mysql://" + dead, "username=root"},
+	})
+	err := Run(context.Background(), job, &bytes.Buffer{})
+	wantError(t, "mysql full sync", result{err: err}, exitcode.RuntimeError, "Doris FE", dead)
 }
 
 func TestClearErrors(t *testing.T) {

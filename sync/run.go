@@ -1,7 +1,7 @@
 // Package sync runs a replication job: plan the Doris tables, prepare Doris (create
-// databases and tables, add missing columns), then snapshot and stream. For now it
-// runs the prepare phase, for --create-table-only and --dry-run, of the sources whose
-// discovery exists (MySQL/MariaDB and PostgreSQL).
+// databases and tables, add missing columns), then copy a consistent snapshot and follow
+// the change stream, checkpointing only what Doris holds. Run is the entry point;
+// --dry-run and --create-table-only stop after the prepare phase.
 package sync
 
 import (
@@ -18,9 +18,13 @@ import (
 	"github.com/doris-sync/doris-sync/sink/fe"
 )
 
-// Run runs a validated job, writing the plan (--dry-run) or the per-table summary
-// (--create-table-only) to out and progress to the default slog logger.
+// Run runs a validated job: the prepare phase alone for --dry-run (the plan on out) and
+// --create-table-only (a per-table summary on out), otherwise the whole replication
+// (ReplicateJob). Progress goes to the default slog logger.
 func Run(ctx context.Context, job *config.Job, out io.Writer) error {
+	if !job.DryRun && !job.CreateTableOnly {
+		return ReplicateJob(ctx, job, out)
+	}
 	_, err := run(ctx, job, out)
 	return err
 }
@@ -32,7 +36,7 @@ type outcome struct {
 
 func run(ctx context.Context, job *config.Job, out io.Writer) (*outcome, error) {
 	if !job.DryRun && !job.CreateTableOnly {
-		return nil, fmt.Errorf("%s: not implemented yet", job.Kind.Command())
+		return nil, fmt.Errorf("%s: the prepare phase runs for --dry-run or --create-table-only only", job.Kind.Command())
 	}
 	mode := "--create-table-only"
 	if job.DryRun {

@@ -78,7 +78,7 @@ func TestExitCodesEndToEnd(t *testing.T) {
 		{"positional", withArgs("extra"), 2, `doris-sync: unknown command "extra" for "doris-sync mysql-sync-database". Run 'doris-sync mysql-sync-database --help'`},
 		{"malformed entry", withArgs("--sink-conf", "fenodes"), 2, `doris-sync: --sink-conf "fenodes": expected key=value`},
 		{"wrong conf flag", withArgs("--postgres-conf", "slot.name=x"), 2, "doris-sync: unknown flag: --postgres-conf. Run 'doris-sync mysql-sync-database --help'"},
-		{"valid args", mysqlArgs, 1, "doris-sync: mysql-sync-database: not implemented yet"},
+		{"valid args, source not built yet", []string{"sqlserver-sync-database", "--sqlserver-conf", "hostname=127.0.0.1", "--sqlserver-conf", "username=sa", "--sqlserver-conf", "database-name=shop", "--sqlserver-conf", "schema-name=dbo", "--sink-conf", "fenodes=127.0.0.1:8030", "--sink-conf", "username=root", "--sink-conf", "jdbc-url=jdbc:mysql://127.0.0.1:9030"}, 1, "doris-sync: sqlserver-sync-database: replication from SQL Server is not implemented yet"},
 		{"db2", []string{"db2-sync-database", "--db2-conf", "hostname=x"}, 2, "doris-sync: db2-sync-database: DB2 is not supported yet; use the flink-doris-connector's CdcTools db2-sync-database (or Debezium's Db2 connector with Doris Routine Load) until it is"},
 		{"version", []string{"version"}, 0, ""},
 		{"--version", []string{"--version"}, 0, ""},

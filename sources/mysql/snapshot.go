@@ -1,0 +1,337 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Guarantee says how the snapshot's rows relate to its Position.
+type Guarantee uint8
+
+const (
+	// OneView: every reader sees the same consistent view, which holds exactly the
+	// transactions up to Position. Streaming from Position after loading the snapshot
+	// is exact for every table, with or without a key.
+	OneView Guarantee = iota + 1
+	// ReplayFromBefore: Position was taken before any reader opened its view, and each
+	// reader's view holds Position and possibly later transactions. Streaming from
+	// Position replays changes the copy may already hold. Tables with a key converge
+	// (a replayed insert or update rewrites the row by key, a replayed delete removes
+	// it); tables without one may get duplicates of rows written during the copy.
+	ReplayFromBefore
+)
+
+func (g Guarantee) String() string {
+	switch g {
+	case OneView:
+		return "one consistent view"
+	case ReplayFromBefore:
+		return "position before the copy, replay after"
+	}
+	return fmt.Sprintf("guarantee(%d)", uint8(g))
+}
+
+// SnapshotOptions tunes BeginSnapshot.
+type SnapshotOptions struct {
+	// Readers is how many chunks can be read at once (--snapshot-parallelism);
+	// default 4.
+	Readers int
+	// LockTimeout bounds the wait for FLUSH TABLES WITH READ LOCK, which queues behind
+	// running statements and holds up writers meanwhile; default 10 s. Past it the
+	// snapshot falls back to ReplayFromBefore.
+	LockTimeout time.Duration
+	// NoLock forbids FLUSH TABLES WITH READ LOCK even when the user may take it.
+	NoLock bool
+	Logger *slog.Logger
+}
+
+// Snapshot is a set of reader connections, each in a read-only transaction, that copy
+// the tables chunk by chunk. How their views relate to Position is Guarantee:
+//
+//   - MariaDB: each reader runs START TRANSACTION WITH CONSISTENT SNAPSHOT, and the
+//     server reports the binlog position of that snapshot (binlog_snapshot_file and
+//     _position, turned into a GTID by BINLOG_GTID_POS). When every reader reports the
+//     same position they share one view (OneView) without any lock; when writes
+//     slipped in between, they are opened again (a few times), then under a brief
+//     FLUSH TABLES WITH READ LOCK, else the earliest position is used
+//     (ReplayFromBefore).
+//   - MySQL: the readers open their snapshots while FLUSH TABLES WITH READ LOCK holds
+//     commits back, and the position is read before UNLOCK TABLES (OneView). Without
+//     the RELOAD privilege, or when the lock cannot be had within LockTimeout, the
+//     position is read first and the readers open after it (ReplayFromBefore).
+//     LOCK INSTANCE FOR BACKUP is not used: it blocks DDL, not commits, so it cannot
+//     make several readers see the same transactions.
+//
+// The readers' transactions stay open until Close, like mysqldump --single-transaction:
+// they hold the view (and InnoDB's undo for it) for the length of the copy.
+type Snapshot struct {
+	src       *Source
+	si        serverInfo
+	pool      *sql.DB
+	readers   chan *sql.Conn
+	all       []*sql.Conn
+	pos       Position
+	guarantee Guarantee
+	method    string
+	log       *slog.Logger
+}
+
+// Position is where the stream must start after this snapshot.
+func (sn *Snapshot) Position() Position { return sn.pos }
+
+// Guarantee says what streaming from Position promises (see Guarantee).
+func (sn *Snapshot) Guarantee() Guarantee { return sn.guarantee }
+
+// Method names how the view was opened, for the log: "consistent snapshot",
+// "FLUSH TABLES WITH READ LOCK" or "lock-free".
+func (sn *Snapshot) Method() string { return sn.method }
+
+// BeginSnapshot opens the readers and takes the position the stream continues from.
+func (s *Source) BeginSnapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, error) {
+	if opts.Readers <= 0 {
+		opts.Readers = 4
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	si, err := s.serverInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The readers, one connection for the lock and position, one for chunk planning.
+	pool, err := s.openPool(opts.Readers + 2)
+	if err != nil {
+		return nil, err
+	}
+	sn := &Snapshot{src: s, si: si, pool: pool, log: opts.Logger}
+	if err := sn.open(ctx, opts); err != nil {
+		sn.Close()
+		return nil, fmt.Errorf("mysql source %s: begin snapshot: %w", s.cfg.addr(), err)
+	}
+	sn.readers = make(chan *sql.Conn, len(sn.all))
+	for _, c := range sn.all {
+		sn.readers <- c
+	}
+	sn.log.Info("snapshot view open", "readers", len(sn.all), "position", sn.pos.String(),
+		"method", sn.method, "guarantee", sn.guarantee.String())
+	return sn, nil
+}
+
+func (sn *Snapshot) open(ctx context.Context, opts SnapshotOptions) error {
+	if sn.si.flavor == FlavorMariaDB {
+		const attempts = 3
+		for i := 0; i < attempts; i++ {
+			positions, err := sn.openReaders(ctx, opts.Readers)
+			if err != nil {
+				return err
+			}
+			if allSame(positions) {
+				sn.pos, sn.guarantee, sn.method = positions[0], OneView, "consistent snapshot"
+				return sn.mariaDBGTID(ctx)
+			}
+			sn.log.Debug("snapshot readers saw different binlog positions; opening them again", "attempt", i+1)
+			sn.closeReaders(ctx)
+		}
+	}
+	if !opts.NoLock {
+		ok, err := sn.openUnderLock(ctx, opts)
+		if err != nil || ok {
+			return err
+		}
+	}
+	// Lock-free: the position first, then the views, which can only be later.
+	lockFree, err := sn.pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer lockFree.Close()
+	before, err := readPosition(ctx, lockFree, sn.si)
+	if err != nil {
+		return err
+	}
+	positions, err := sn.openReaders(ctx, opts.Readers)
+	if err != nil {
+		return err
+	}
+	sn.pos, sn.guarantee, sn.method = before, ReplayFromBefore, "lock-free"
+	if sn.si.flavor == FlavorMariaDB {
+		// Each MariaDB reader knows its own position; the earliest is as good and
+		// replays less.
+		sn.pos = earliest(positions)
+		return sn.mariaDBGTID(ctx)
+	}
+	return nil
+}
+
+// openUnderLock opens the readers while FLUSH TABLES WITH READ LOCK holds commits
+// back. It reports false (and no error) when the lock is not available.
+func (sn *Snapshot) openUnderLock(ctx context.Context, opts SnapshotOptions) (bool, error) {
+	conn, err := sn.pool.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	secs := int(opts.LockTimeout.Round(time.Second) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", secs)); err != nil {
+		return false, err
+	}
+	if _, err := conn.ExecContext(ctx, "FLUSH TABLES WITH READ LOCK"); err != nil {
+		if isAccessDenied(err) || mysqlErrorNumber(err) == 1205 { // no RELOAD, or lock wait timeout
+			sn.log.Info("snapshot without a lock: FLUSH TABLES WITH READ LOCK not available", "reason", err.Error())
+			return false, nil
+		}
+		return false, fmt.Errorf("FLUSH TABLES WITH READ LOCK: %w", err)
+	}
+	locked := true
+	unlock := func() error {
+		if !locked {
+			return nil
+		}
+		locked = false
+		// A fresh context: the lock must go even when ctx is cancelled.
+		uctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := conn.ExecContext(uctx, "UNLOCK TABLES")
+		return err
+	}
+	defer unlock()
+	positions, err := sn.openReaders(ctx, opts.Readers)
+	if err != nil {
+		return false, err
+	}
+	pos, err := readPosition(ctx, conn, sn.si)
+	if err != nil {
+		return false, err
+	}
+	if err := unlock(); err != nil {
+		return false, fmt.Errorf("UNLOCK TABLES: %w", err)
+	}
+	sn.pos, sn.guarantee, sn.method = pos, OneView, "FLUSH TABLES WITH READ LOCK"
+	if sn.si.flavor == FlavorMariaDB {
+		sn.pos = positions[0]
+		return true, sn.mariaDBGTID(ctx)
+	}
+	return true, nil
+}
+
+// openReaders opens n reader transactions. On MariaDB it returns each one's snapshot
+// binlog position (file and offset).
+func (sn *Snapshot) openReaders(ctx context.Context, n int) ([]Position, error) {
+	var positions []Position
+	for i := 0; i < n; i++ {
+		conn, err := sn.pool.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sn.all = append(sn.all, conn)
+		if err := execAll(ctx, conn, sessionSetup(sn.si)...); err != nil {
+			return nil, err
+		}
+		if err := execAll(ctx, conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
+			return nil, err
+		}
+		if sn.si.flavor != FlavorMariaDB {
+			continue
+		}
+		p, err := snapshotBinlogPosition(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		positions = append(positions, p)
+	}
+	return positions, nil
+}
+
+// snapshotBinlogPosition reads MariaDB's binlog_snapshot_file/_position of the
+// session's consistent snapshot.
+func snapshotBinlogPosition(ctx context.Context, conn *sql.Conn) (Position, error) {
+	rows, err := conn.QueryContext(ctx, "SHOW STATUS LIKE 'binlog_snapshot_%'")
+	if err != nil {
+		return Position{}, fmt.Errorf("read binlog_snapshot_file/_position: %w", err)
+	}
+	defer rows.Close()
+	p := Position{Flavor: FlavorMariaDB}
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return Position{}, err
+		}
+		switch name {
+		case "Binlog_snapshot_file", "binlog_snapshot_file":
+			p.File = value
+		case "Binlog_snapshot_position", "binlog_snapshot_position":
+			var n uint64
+			if _, err := fmt.Sscan(value, &n); err != nil {
+				return Position{}, fmt.Errorf("binlog_snapshot_position %q: %w", value, err)
+			}
+			p.Pos = uint32(n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Position{}, err
+	}
+	if p.File == "" {
+		return Position{}, errors.New("the server reports no binlog_snapshot_file: is the binary log on?")
+	}
+	return p, nil
+}
+
+// mariaDBGTID adds the GTID position matching sn.pos's binlog file and offset.
+func (sn *Snapshot) mariaDBGTID(ctx context.Context) error {
+	var gtid sql.NullString
+	if err := sn.pool.QueryRowContext(ctx, "SELECT BINLOG_GTID_POS(?, ?)", sn.pos.File, sn.pos.Pos).Scan(&gtid); err != nil {
+		return fmt.Errorf("BINLOG_GTID_POS(%s, %d): %w", sn.pos.File, sn.pos.Pos, err)
+	}
+	if !gtid.Valid {
+		return fmt.Errorf("BINLOG_GTID_POS(%s, %d) is NULL: the binlog file is gone", sn.pos.File, sn.pos.Pos)
+	}
+	sn.pos.GTIDMode, sn.pos.GTID = true, gtid.String
+	return nil
+}
+
+func allSame(ps []Position) bool {
+	for _, p := range ps[1:] {
+		if p != ps[0] {
+			return false
+		}
+	}
+	return len(ps) > 0
+}
+
+func earliest(ps []Position) Position {
+	min := ps[0]
+	for _, p := range ps[1:] {
+		if c, err := p.Compare(min); err == nil && c < 0 {
+			min = p
+		}
+	}
+	return min
+}
+
+// closeReaders ends every reader transaction and returns its connection.
+func (sn *Snapshot) closeReaders(ctx context.Context) {
+	for _, c := range sn.all {
+		_, _ = c.ExecContext(ctx, "COMMIT")
+		_ = c.Close()
+	}
+	sn.all = nil
+}
+
+// Close ends the reader transactions and closes the snapshot's connections. It must
+// not be called while a ReadChunk runs.
+func (sn *Snapshot) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sn.closeReaders(ctx)
+	return sn.pool.Close()
+}
