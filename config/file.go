@@ -50,6 +50,8 @@ type fileSettings struct {
 	UseNewSchemaChange  fileScalar `yaml:"use-new-schema-change"`
 	StopWhenCaughtUp    fileScalar `yaml:"stop-when-caught-up"`
 	MaxDuration         fileScalar `yaml:"max-duration"`
+	ShutdownTimeout     fileScalar `yaml:"shutdown-timeout"`
+	OnDDLError          fileScalar `yaml:"on-ddl-error"`
 	StateDir            fileScalar `yaml:"state-dir"`
 	SnapshotParallelism fileScalar `yaml:"snapshot-parallelism"`
 	Progress            fileScalar `yaml:"progress"`

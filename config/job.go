@@ -79,7 +79,11 @@ const (
 	LogFormatText = "text"
 	LogFormatJSON = "json"
 
+	OnDDLErrorStop = "stop"
+	OnDDLErrorSkip = "skip"
+
 	DefaultSnapshotParallelism = 4
+	DefaultShutdownTimeout     = 30 * time.Second
 )
 
 // Job is everything one run of a sync command needs. Build it with NewJob,
@@ -109,6 +113,8 @@ type Job struct {
 
 	StopWhenCaughtUp    bool          // cron mode
 	MaxDuration         time.Duration // 0 = no limit
+	ShutdownTimeout     time.Duration // bound on the flush and checkpoint after a stop
+	OnDDLError          string        // stop or skip: what a source DDL that Doris refuses does
 	StateDir            string
 	SnapshotParallelism int
 	Progress            string // auto, on, off
@@ -126,6 +132,8 @@ func NewJob(kind Kind) *Job {
 	return &Job{
 		Kind:                kind,
 		SnapshotParallelism: DefaultSnapshotParallelism,
+		ShutdownTimeout:     DefaultShutdownTimeout,
+		OnDDLError:          OnDDLErrorStop,
 		Progress:            ProgressAuto,
 		LogFormat:           LogFormatText,
 		LogLevel:            "info",
@@ -163,6 +171,8 @@ var settings = []Setting{
 	{"use-new-schema-change", "bool", "", "false", "accepted for compatibility, no effect"},
 	{"stop-when-caught-up", "bool", "", "false", "cron mode: apply everything up to the source position seen at start, checkpoint, exit 0"},
 	{"max-duration", "duration", "DUR", "0, no limit", "stop cleanly (flush and checkpoint) after this long, e.g. 55m"},
+	{"shutdown-timeout", "duration", "DUR", "30s", "after SIGINT/SIGTERM, --max-duration or catching up: how long the final flush and checkpoint may take"},
+	{"on-ddl-error", "string", "stop|skip", "stop", "a source DDL that Doris refuses: stop the job with the reason, or skip it with a loud warning (rows of the new shape may then be refused)"},
 	{"state-dir", "string", "DIR", "$XDG_STATE_HOME/doris-sync, else ~/.local/state/doris-sync", "where checkpoints are kept"},
 	{"snapshot-parallelism", "int", "N", strconv.Itoa(DefaultSnapshotParallelism), "snapshot chunks read at once"},
 	{"progress", "string", "auto|on|off", "auto", "progress bars on a terminal, periodic one-line summaries otherwise (auto decides by whether stderr is a terminal)"},
@@ -219,6 +229,12 @@ func (j *Job) Set(name, value string) error {
 		}
 	case "max-duration":
 		j.MaxDuration, err = ParseDuration(value)
+	case "shutdown-timeout":
+		if j.ShutdownTimeout, err = ParseDuration(value); err == nil && j.ShutdownTimeout <= 0 {
+			err = fmt.Errorf("must be more than 0")
+		}
+	case "on-ddl-error":
+		j.OnDDLError, err = oneOf(OnDDLErrorStop, OnDDLErrorSkip)(value)
 	case "state-dir":
 		j.StateDir = value
 	case "snapshot-parallelism":
@@ -281,6 +297,10 @@ func (j *Job) Get(name string) string {
 		return j.SchemaChangeMode
 	case "max-duration":
 		return j.MaxDuration.String()
+	case "shutdown-timeout":
+		return j.ShutdownTimeout.String()
+	case "on-ddl-error":
+		return j.OnDDLError
 	case "state-dir":
 		return j.StateDir
 	case "snapshot-parallelism":

@@ -336,7 +336,7 @@ func sourceKeySet(kind Kind) keySet {
 	case MySQL:
 		keys = append(keys,
 			Key{Name: "jdbc.properties.tinyInt1isBit", Default: "true", Help: "false: TINYINT(1) columns become TINYINT instead of BOOLEAN (the Connector/J option of that name)", check: isBool},
-			Key{Name: "server-id", Default: "random in 5400-6400", Help: "replica server id, or a range N-M: must differ from every other replica of the server", check: isServerID},
+			Key{Name: "server-id", Default: "a hash of the job name in 2000000000-2999999999", Help: "replica server id, or a range N-M: must differ from every other replica of the server (the default keeps two jobs apart and away from the usual replica ids)", check: isServerID},
 			Key{Name: "server-time-zone", Default: "the server's time zone", Help: "time zone of TIMESTAMP values on the server (e.g. UTC, Asia/Shanghai, +08:00)", check: isTimeZone},
 		)
 	}

@@ -127,3 +127,18 @@ if [ $rc -ne 0 ]; then
 fi
 doris -e 'SELECT * FROM ods.ods_orders'
 doris -e 'SELECT COUNT(*) FROM ods.ods_customers'
+
+step "changing the source: update, delete, insert, and a new column"
+sql shop <<'SQL'
+UPDATE orders SET status = 'shipped', amount = 13.75 WHERE id = 1;
+DELETE FROM orders WHERE id = 2;
+ALTER TABLE orders ADD COLUMN shipped_at DATETIME(3) NULL;
+INSERT INTO orders VALUES (4, 3, 250.00, 'paid', 'après-midi ☕', '{"gift": false}', '2026-11-21 10:00:00.250');
+SQL
+
+step "the next cron run resumes from the checkpoint and applies exactly those changes"
+run "$work/doris-sync" "${common[@]}" --stop-when-caught-up
+doris -e 'SELECT * FROM ods.ods_orders'
+
+step "where the job stands (doris-sync status)"
+run "$work/doris-sync" status --state-dir "$work/state"

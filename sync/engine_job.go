@@ -62,6 +62,8 @@ func ReplicateJob(ctx context.Context, job *config.Job, _ io.Writer) error {
 		SnapshotParallelism: job.SnapshotParallelism,
 		StopWhenCaughtUp:    job.StopWhenCaughtUp,
 		MaxDuration:         job.MaxDuration,
+		ShutdownTimeout:     job.ShutdownTimeout,
+		OnDDLError:          job.OnDDLError,
 		IgnoreIncompatible:  job.IgnoreIncompatible,
 		Log:                 log,
 	})

@@ -109,7 +109,7 @@ func (f *ddlFixture) apply(q string) []schema.Change {
 	return out
 }
 
-func names(t *schema.Table) string {
+func columnList(t *schema.Table) string {
 	var n []string
 	for _, c := range t.Columns {
 		n = append(n, c.Name+" "+c.TypeText)
@@ -128,7 +128,7 @@ func TestApplyDDL(t *testing.T) {
 		t.Fatalf("create: %+v", ch)
 	}
 	tb := f.models[tid]
-	if got := names(tb); got != "id bigint unsigned, name varchar(20), amount decimal(10,2), ts timestamp(3), g geometry, code char(3)" {
+	if got := columnList(tb); got != "id bigint unsigned, name varchar(20), amount decimal(10,2), ts timestamp(3), g geometry, code char(3)" {
 		t.Errorf("columns: %s", got)
 	}
 	if err := tb.Validate(); err != nil {
@@ -168,7 +168,7 @@ func TestApplyDDL(t *testing.T) {
 		"id bigint unsigned, name varchar(20), note text, total decimal(10,2), ts timestamp(3), code char(3)",
 	}
 	for i, c := range ch {
-		if got := names(c.NewSchema); got != steps[i] {
+		if got := columnList(c.NewSchema); got != steps[i] {
 			t.Errorf("step %d: %s\nwant %s", i, got, steps[i])
 		}
 		if c.DDL == "" || c.Table != tid {
@@ -179,7 +179,7 @@ func TestApplyDDL(t *testing.T) {
 	f.apply("ALTER TABLE t MODIFY COLUMN note VARCHAR(100) NOT NULL FIRST")
 	f.apply("ALTER TABLE t CHANGE code country_code CHAR(2) NOT NULL")
 	tb = f.models[tid]
-	if got := names(tb); got != "note varchar(100), id bigint unsigned, name varchar(20), total decimal(10,2), ts timestamp(3), country_code char(2)" {
+	if got := columnList(tb); got != "note varchar(100), id bigint unsigned, name varchar(20), total decimal(10,2), ts timestamp(3), country_code char(2)" {
 		t.Errorf("after modify/change: %s", got)
 	}
 	if !reflect.DeepEqual(tb.UniqueIndexes, []schema.Index{{Name: "uk_code", Columns: []string{"country_code"}}}) {
@@ -212,7 +212,7 @@ func TestApplyDDL(t *testing.T) {
 		t.Errorf("truncate: %+v", ch)
 	}
 	ch = f.apply("CREATE TABLE t2 LIKE t")
-	if len(ch) != 1 || ch[0].NewSchema.ID.Name != "t2" || names(ch[0].NewSchema) != names(f.models[tid]) {
+	if len(ch) != 1 || ch[0].NewSchema.ID.Name != "t2" || columnList(ch[0].NewSchema) != columnList(f.models[tid]) {
 		t.Errorf("create like: %+v", ch)
 	}
 	ch = f.apply("RENAME TABLE t TO t_old, t2 TO t")
@@ -229,11 +229,11 @@ func TestApplyDDLMariaDB(t *testing.T) {
 	f := &ddlFixture{t: t, flavor: FlavorMariaDB, models: map[schema.TableID]*schema.Table{}}
 	f.apply("CREATE TABLE t (id INT PRIMARY KEY, j JSON, u UUID, a INET6)")
 	tb := f.models[schema.TableID{Database: "d", Name: "t"}]
-	if got := names(tb); got != "id int, j longtext, u uuid, a inet6" {
+	if got := columnList(tb); got != "id int, j longtext, u uuid, a inet6" {
 		t.Errorf("columns: %s", got)
 	}
 	ch := f.apply("CREATE OR REPLACE TABLE t (id INT PRIMARY KEY)")
-	if len(ch) != 2 || ch[0].NewSchema != nil || names(ch[1].NewSchema) != "id int" {
+	if len(ch) != 2 || ch[0].NewSchema != nil || columnList(ch[1].NewSchema) != "id int" {
 		t.Errorf("create or replace: %+v", ch)
 	}
 	f.apply("DROP DATABASE d")

@@ -1,7 +1,6 @@
 package mysql
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -131,5 +130,4 @@ func testCurrentPosition(t *testing.T, srv cdcServer) {
 	if after.File == before.File && after.Pos <= before.Pos {
 		t.Errorf("file offset did not move: %s then %s", before, after)
 	}
-	_ = context.Background
 }

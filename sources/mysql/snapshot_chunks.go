@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/doris-sync/doris-sync/schema"
@@ -201,7 +202,8 @@ func evenIntegerCuts(ctx context.Context, conn *sql.Conn, t *schema.Table, col s
 
 // walkCuts walks the key index: each cut is the key chunkSize rows after the previous
 // one. A non-unique key (a chunk key column) may repeat a value across chunkSize rows;
-// the walk then moves to the next distinct value, so cuts strictly increase.
+// the walk then moves to the next distinct value, so cuts strictly increase. Equality
+// is the server's (a case-insensitive collation makes 'a' and 'A' one value).
 func walkCuts(ctx context.Context, conn *sql.Conn, t *schema.Table, key []string, kcs []columnCodec, chunkSize int) ([]json.RawMessage, error) {
 	cols := quoteIdents(key)
 	order := strings.Join(cols, ", ")
@@ -209,66 +211,72 @@ func walkCuts(ctx context.Context, conn *sql.Conn, t *schema.Table, key []string
 	for i, c := range cols {
 		notNull[i] = c + " IS NOT NULL"
 	}
-	base := fmt.Sprintf("SELECT %s FROM %s WHERE %s", order, quoteTable(t.ID), strings.Join(notNull, " AND "))
+	from := fmt.Sprintf(" FROM %s WHERE %s", quoteTable(t.ID), strings.Join(notNull, " AND "))
 	var cuts []json.RawMessage
 	var prev []any
 	for {
-		q, args := base, []any(nil)
-		if prev != nil {
-			pred, pargs := rangePredicate(cols, kcs, prev, ">=")
-			q += " AND " + pred
-			args = pargs
+		var next []any
+		var err error
+		if prev == nil {
+			next, _, err = scanKey(ctx, conn, "SELECT "+order+", 0"+from+" ORDER BY "+order+fmt.Sprintf(" LIMIT 1 OFFSET %d", chunkSize), nil, len(key))
+		} else {
+			eq, eqArgs := equalPredicate(cols, kcs, prev)
+			pred, args := rangePredicate(cols, kcs, prev, ">=")
+			q := "SELECT " + order + ", " + eq + from + " AND " + pred + " ORDER BY " + order + fmt.Sprintf(" LIMIT 1 OFFSET %d", chunkSize)
+			var same bool
+			next, same, err = scanKey(ctx, conn, q, append(eqArgs, args...), len(key))
+			if err == nil && next != nil && same {
+				pred, args = rangePredicate(cols, kcs, prev, ">")
+				q = "SELECT " + order + ", 0" + from + " AND " + pred + " ORDER BY " + order + " LIMIT 1"
+				next, _, err = scanKey(ctx, conn, q, args, len(key))
+			}
 		}
-		q += fmt.Sprintf(" ORDER BY %s LIMIT 1 OFFSET %d", order, chunkSize)
-		next, err := scanKey(ctx, conn, q, args, len(key))
 		if err != nil {
 			return nil, err
 		}
 		if next == nil {
 			return cuts, nil
 		}
-		if prev != nil && sameKey(next, prev) {
-			pred, pargs := rangePredicate(cols, kcs, prev, ">")
-			q = base + " AND " + pred + " ORDER BY " + order + " LIMIT 1"
-			if next, err = scanKey(ctx, conn, q, pargs, len(key)); err != nil {
-				return nil, err
-			}
-			if next == nil {
-				return cuts, nil
-			}
-		}
 		b, err := encodeBound(kcs, next)
 		if err != nil {
 			return nil, err
 		}
 		cuts = append(cuts, b)
-		prev = next
+		// The next step compares with the bound exactly as ReadChunk will: text as a
+		// string (in the column's collation), not as the bytes the driver returned,
+		// which would compare in binary.
+		if prev, err = decodeBound(b, len(key)); err != nil {
+			return nil, err
+		}
 	}
 }
 
-func scanKey(ctx context.Context, conn *sql.Conn, q string, args []any, n int) ([]any, error) {
+// scanKey reads one key and a trailing 0/1 column.
+func scanKey(ctx context.Context, conn *sql.Conn, q string, args []any, n int) ([]any, bool, error) {
 	vals := make([]any, n)
-	ptrs := make([]any, n)
+	ptrs := make([]any, n+1)
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	var flag sql.NullInt64
+	ptrs[n] = &flag
 	err := conn.QueryRowContext(ctx, q, args...).Scan(ptrs...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("walk the key: %w", err)
+		return nil, false, fmt.Errorf("walk the key: %w", err)
 	}
-	return vals, nil
+	return vals, flag.Int64 == 1, nil
 }
 
-func sameKey(a, b []any) bool {
-	for i := range a {
-		if fmt.Sprint(a[i]) != fmt.Sprint(b[i]) {
-			return false
-		}
+// equalPredicate is (k1 = v1 AND k2 = v2), as a select-list item.
+func equalPredicate(cols []string, kcs []columnCodec, vals []any) (string, []any) {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c + " = " + placeholder(kcs[i])
 	}
-	return true
+	return "(" + strings.Join(parts, " AND ") + ")", vals
 }
 
 // encodeBound turns key values read from the server into a bound.
@@ -327,12 +335,21 @@ func decodeBound(b json.RawMessage, n int) ([]any, error) {
 			}
 			out[i] = raw
 		default:
-			// Integers stay text: the server compares them exactly, whatever their size.
+			// Numbers go as numbers: a string compared with an integer column is
+			// compared as a double, which is not exact above 2^53.
 			var num json.Number
 			if err := json.Unmarshal(p, &num); err != nil {
 				return nil, fmt.Errorf("chunk bound %s: %w", b, err)
 			}
-			out[i] = string(num)
+			if n, err := strconv.ParseInt(string(num), 10, 64); err == nil {
+				out[i] = n
+			} else if u, err := strconv.ParseUint(string(num), 10, 64); err == nil {
+				out[i] = u
+			} else if f, err := num.Float64(); err == nil {
+				out[i] = f
+			} else {
+				return nil, fmt.Errorf("chunk bound %s: %q is not a number", b, num)
+			}
 		}
 	}
 	return out, nil

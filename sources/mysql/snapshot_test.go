@@ -41,6 +41,8 @@ func testChunkCoverage(t *testing.T, srv cdcServer) {
 		"CREATE TABLE uniq (code CHAR(6) NOT NULL, v INT, UNIQUE KEY uk (code))",
 		"CREATE TABLE by_column (grp INT NULL, v INT)", // chunked by a chosen, non-unique, nullable column
 		"CREATE TABLE nokey (v INT, s TEXT)",
+		// Chunked by a text column with long runs of values its collation holds equal.
+		"CREATE TABLE ci_col (name VARCHAR(10) NULL, v INT) COLLATE utf8mb4_general_ci",
 	)
 	values("dense", 1000, func(i int) string { return fmt.Sprintf("%d, %d", i+1, i) })
 	values("sparse", 120, func(i int) string { return fmt.Sprintf("%d, %d", int64(i-60)*1_000_000_007, i) })
@@ -71,10 +73,17 @@ func testChunkCoverage(t *testing.T, srv cdcServer) {
 		return fmt.Sprintf("%d, %d", i%13, i)
 	})
 	values("nokey", 50, func(i int) string { return fmt.Sprintf("%d, 'x'", i) })
+	values("ci_col", 200, func(i int) string {
+		names := []string{"a", "A", "b", "B", "c", "Z", "z", "é", "E", "e"}
+		if i%17 == 0 {
+			return fmt.Sprintf("NULL, %d", i)
+		}
+		return fmt.Sprintf("'%s', %d", names[(i*i)%len(names)], i)
+	})
 	srv.exec(t, db, stmts...)
 
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	ctx := context.Background()
 	sn, err := src.BeginSnapshot(ctx, SnapshotOptions{Readers: 3, Logger: quietLogger()})
 	if err != nil {
@@ -99,6 +108,7 @@ func testChunkCoverage(t *testing.T, srv cdcServer) {
 		{"uniq", "", 10, 90, "code"},
 		{"by_column", "grp", 20, 400, "grp"},
 		{"nokey", "", 10, 50, ""},
+		{"ci_col", "name", 10, 200, "name"},
 	}
 	for _, c := range cases {
 		tb := tables[c.table]
@@ -214,7 +224,7 @@ func testSnapshotUnderWrites(t *testing.T, srv cdcServer, opts SnapshotOptions, 
 		"INSERT INTO k VALUES "+strings.Join(rows, ","),
 		"INSERT INTO nk VALUES "+strings.Join(rows, ","))
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	pool := srv.open(t, db)
 
 	// The writer runs a fixed number of operations; the snapshot begins once it is

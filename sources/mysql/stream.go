@@ -18,13 +18,13 @@ import (
 
 // StreamOptions configures Stream.
 type StreamOptions struct {
-	// From is where to start: a snapshot's Position or a saved checkpoint (a position
-	// Commit reported). GTID positions resume by GTID set, others by binlog file and
-	// offset.
-	From Position
-	// Until, when set, makes Stream return nil once it has reported a Commit at or
-	// after it (cron mode: CurrentPosition at start).
-	Until *Position
+	// From is where to start (a mysql Position): a snapshot's Position or a saved
+	// checkpoint (a position Commit reported). GTID positions resume by GTID set,
+	// others by binlog file and offset.
+	From schema.Position
+	// Until, when set (a mysql Position), makes Stream return nil once it has reported
+	// a Commit at or after it (cron mode: CurrentPosition at start).
+	Until schema.Position
 	// Tables are the tracked tables' shapes at From, used for tables the History does
 	// not hold (they are recorded in it, at From). Discover them after the snapshot
 	// began, so that no DDL lies between their shape and From.
@@ -67,6 +67,15 @@ type StreamOptions struct {
 	Commit func(pos Position) error
 }
 
+// AsPosition returns p as a MySQL position, or an error naming what it is instead.
+func AsPosition(p schema.Position) (Position, error) {
+	mp, ok := p.(Position)
+	if !ok {
+		return Position{}, fmt.Errorf("%T (%v) is not a MySQL position", p, p)
+	}
+	return mp, mp.validate()
+}
+
 // serverIDBase and serverIDSpan place default server ids in [2e9, 3e9): far above the
 // small ids people give servers and replicas, and above the ranges other CDC tools
 // pick (Flink CDC 5400-6400, canal 1001-2000), so a default id collides with neither,
@@ -98,8 +107,17 @@ func (s *Source) Stream(ctx context.Context, opts StreamOptions) error {
 	if opts.Emit == nil || opts.Commit == nil {
 		return errors.New("mysql stream: Emit and Commit are required")
 	}
-	if err := opts.From.validate(); err != nil {
+	from, err := AsPosition(opts.From)
+	if err != nil {
 		return fmt.Errorf("mysql stream: start position: %w", err)
+	}
+	var until *Position
+	if opts.Until != nil {
+		u, err := AsPosition(opts.Until)
+		if err != nil {
+			return fmt.Errorf("mysql stream: end position: %w", err)
+		}
+		until = &u
 	}
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 30 * time.Second
@@ -116,12 +134,12 @@ func (s *Source) Stream(ctx context.Context, opts StreamOptions) error {
 	if opts.History == nil {
 		opts.History = &MemoryHistory{}
 	}
-	if opts.Until != nil {
-		if c, err := opts.From.Compare(*opts.Until); err == nil && c >= 0 {
+	if until != nil {
+		if c, err := from.Compare(*until); err == nil && c >= 0 {
 			return nil
 		}
 	}
-	st, err := s.newStreamer(ctx, opts)
+	st, err := s.newStreamer(ctx, opts, from, until)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func testTransactions(t *testing.T, srv cdcServer, compressed bool) {
 	srv.exec(t, db, "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(10))", "CREATE TABLE b (id INT PRIMARY KEY)",
 		"CREATE TABLE untracked (id INT)")
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	from := currentPosition(t, src)
 	var session []string
 	if compressed {
@@ -48,10 +48,32 @@ func testTransactions(t *testing.T, srv cdcServer, compressed bool) {
 		"ALTER TABLE a ADD COLUMN w INT",
 		"UPDATE a SET w = 3 WHERE id = 2",
 	)...)
+	if compressed {
+		// The path under test: the binlog really holds compressed payloads.
+		rows, err := srv.open(t, "").Query(fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d", from.File, from.Pos))
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads := 0
+		for rows.Next() {
+			var file, typ, info string
+			var pos, server, end int64
+			if err := rows.Scan(&file, &pos, &typ, &server, &end, &info); err != nil {
+				t.Fatal(err)
+			}
+			if typ == "Transaction_payload" {
+				payloads++
+			}
+		}
+		rows.Close()
+		if payloads < 3 {
+			t.Fatalf("%d compressed transaction payloads in the binlog, want at least 3", payloads)
+		}
+	}
 	c := streamUntil(t, src, from, []*schema.Table{tables["a"], tables["b"]}, StreamOptions{})
 	var got []string
 	for _, ch := range c.changes {
-		got = append(got, describe(ch))
+		got = append(got, describeChange(ch))
 	}
 	want := []string{
 		"insert a [1 one]", "insert a [2 two]",
@@ -95,7 +117,7 @@ func TestFilePositionsAndHeartbeats(t *testing.T) {
 	db := srv.newDB(t)
 	srv.exec(t, db, "CREATE TABLE f (id INT PRIMARY KEY)")
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	p := currentPosition(t, src)
 	from := Position{Flavor: p.Flavor, File: p.File, Pos: p.Pos}
 	srv.exec(t, db, "INSERT INTO f VALUES (1)", "INSERT INTO f VALUES (2)", "FLUSH BINARY LOGS")
@@ -126,7 +148,7 @@ func TestStreamReconnects(t *testing.T) {
 	db := srv.newDB(t)
 	srv.exec(t, db, "CREATE TABLE r (id INT PRIMARY KEY)")
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	from := currentPosition(t, src)
 	c := &collector{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -196,7 +218,7 @@ func TestStreamSkipsEmittedChangesAfterReconnect(t *testing.T) {
 	db := srv.newDB(t)
 	srv.exec(t, db, "CREATE TABLE r (id INT PRIMARY KEY)")
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	from := currentPosition(t, src)
 	// A transaction of many events: far more than the client reads ahead, so the kill
 	// lands inside it and the resumed stream reads it again from its start.
@@ -228,7 +250,7 @@ func TestStreamSkipsEmittedChangesAfterReconnect(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	err := src.Stream(ctx, StreamOptions{From: from, Until: &until, Tables: []*schema.Table{tables["r"]}, Emit: emit,
+	err := src.Stream(ctx, StreamOptions{From: from, Until: until, Tables: []*schema.Table{tables["r"]}, Emit: emit,
 		Commit: func(Position) error { return nil }, Heartbeat: time.Second, Logger: quietLogger(), JobName: t.Name()})
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +275,7 @@ func TestUnparseableDDL(t *testing.T) {
 	db := srv.newDB(t)
 	srv.exec(t, db, "CREATE TABLE u (id INT PRIMARY KEY)", "CREATE TABLE other (id INT PRIMARY KEY)")
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	from := currentPosition(t, src)
 	srv.exec(t, db, "INSERT INTO u VALUES (1)",
 		"ALTER TABLE other WAIT 5 ADD COLUMN x INT", // not tracked: ignored before parsing
@@ -261,7 +283,7 @@ func TestUnparseableDDL(t *testing.T) {
 		"INSERT INTO u VALUES (2, 7)")
 	until := currentPosition(t, src)
 	c := &collector{}
-	opts := StreamOptions{From: from, Until: &until, Tables: []*schema.Table{tables["u"]}, Emit: c.emit, Commit: c.commit,
+	opts := StreamOptions{From: from, Until: until, Tables: []*schema.Table{tables["u"]}, Emit: c.emit, Commit: c.commit,
 		Heartbeat: time.Second, Logger: quietLogger(), JobName: t.Name()}
 	err := src.Stream(context.Background(), opts)
 	derr, ok := errorsAs[*DDLError](err)
@@ -289,11 +311,11 @@ func TestStatementBasedWrite(t *testing.T) {
 	db := srv.newDB(t)
 	srv.exec(t, db, "CREATE TABLE s (id INT PRIMARY KEY)")
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	from := currentPosition(t, src)
 	srv.exec(t, db, "SET SESSION binlog_format = 'STATEMENT'", "BEGIN", "INSERT INTO s VALUES (1)", "COMMIT")
 	until := currentPosition(t, src)
-	err := src.Stream(context.Background(), StreamOptions{From: from, Until: &until, Tables: []*schema.Table{tables["s"]},
+	err := src.Stream(context.Background(), StreamOptions{From: from, Until: until, Tables: []*schema.Table{tables["s"]},
 		Emit: (&collector{}).emit, Commit: (&collector{}).commit, Heartbeat: time.Second, Logger: quietLogger(), JobName: t.Name()})
 	if err == nil || !strings.Contains(err.Error(), "statement-based write to "+db+".s") {
 		t.Errorf("got %v", err)
@@ -320,7 +342,7 @@ func TestCaughtUpAtStart(t *testing.T) {
 	src := srv.source(t, srv.newDB(t))
 	p := currentPosition(t, src)
 	c := &collector{}
-	err := src.Stream(context.Background(), StreamOptions{From: p, Until: &p, Emit: c.emit, Commit: c.commit, Logger: quietLogger()})
+	err := src.Stream(context.Background(), StreamOptions{From: p, Until: p, Emit: c.emit, Commit: c.commit, Logger: quietLogger()})
 	if err != nil || len(c.commits) != 0 {
 		t.Errorf("got %v, %d commits", err, len(c.commits))
 	}
@@ -345,14 +367,37 @@ func TestUndecodableEvent(t *testing.T) {
 	db := srv.newDB(t)
 	srv.exec(t, db, "CREATE TABLE z (id INT PRIMARY KEY)")
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	from := currentPosition(t, src)
 	srv.exec(t, db, "ALTER TABLE z ADD COLUMN c BLOB COMPRESSED", "INSERT INTO z VALUES (1, 'x')")
 	until := currentPosition(t, src)
-	err := src.Stream(context.Background(), StreamOptions{From: from, Until: &until, Tables: []*schema.Table{tables["z"]},
+	err := src.Stream(context.Background(), StreamOptions{From: from, Until: until, Tables: []*schema.Table{tables["z"]},
 		Emit: (&collector{}).emit, Commit: (&collector{}).commit, SkipUnparsedDDL: true, Heartbeat: time.Second,
 		ReconnectFor: time.Minute, Logger: quietLogger(), JobName: t.Name()})
 	if err == nil || !strings.Contains(err.Error(), "cannot decode a binlog event") {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestXATransactionMariaDB(t *testing.T) { testXATransaction(t, mariaDBFull(t)) }
+func TestXATransactionMySQL(t *testing.T)   { testXATransaction(t, mysql9(t)) }
+
+// testXATransaction: an XA transaction's rows come once, and the stream's position
+// stays exact through its XA PREPARE and XA COMMIT (the end position is reached).
+func testXATransaction(t *testing.T, srv cdcServer) {
+	db := srv.newDB(t)
+	srv.exec(t, db, "CREATE TABLE x (id INT PRIMARY KEY)")
+	src := srv.source(t, db)
+	tables := discoverTables(t, src)
+	from := currentPosition(t, src)
+	srv.exec(t, db, "XA START 'x1'", "INSERT INTO x VALUES (1)", "INSERT INTO x VALUES (2)", "XA END 'x1'", "XA PREPARE 'x1'")
+	srv.exec(t, db, "XA COMMIT 'x1'", "INSERT INTO x VALUES (3)")
+	c := streamUntil(t, src, from, []*schema.Table{tables["x"]}, StreamOptions{})
+	var got []string
+	for _, ch := range c.changes {
+		got = append(got, describeChange(ch))
+	}
+	if want := []string{"insert x [1]", "insert x [2]", "insert x [3]"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("changes %v, want %v", got, want)
 	}
 }

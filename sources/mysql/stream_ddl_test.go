@@ -16,7 +16,7 @@ func TestDDLMidStreamMySQL(t *testing.T)          { testDDLMidStream(t, mysql9(t
 
 // describe renders a change compactly: op, table, row values, and for DDL the new
 // shape's columns.
-func describe(c schema.Change) string {
+func describeChange(c schema.Change) string {
 	s := c.Op.String() + " " + c.Table.Name
 	switch c.Op {
 	case schema.OpInsert:
@@ -46,7 +46,7 @@ func testDDLMidStream(t *testing.T, srv cdcServer) {
 	db := srv.newDB(t)
 	srv.exec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(10))")
 	src := srv.source(t, db)
-	tables := discover(t, src)
+	tables := discoverTables(t, src)
 	start := currentPosition(t, src)
 
 	srv.exec(t, db,
@@ -96,7 +96,7 @@ func testDDLMidStream(t *testing.T, srv cdcServer) {
 	first := streamUntil(t, src, start, []*schema.Table{tables["t"]}, StreamOptions{History: history, Filter: filter})
 	var got []string
 	for _, c := range first.changes {
-		got = append(got, describe(c))
+		got = append(got, describeChange(c))
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -107,11 +107,11 @@ func testDDLMidStream(t *testing.T, srv cdcServer) {
 
 	// Resume after the first insert, before every DDL, knowing only today's shapes.
 	resume := first.commits[first.at[1]-1]
-	now := discover(t, src)
+	now := discoverTables(t, src)
 	second := streamUntil(t, src, resume, []*schema.Table{now["t"], now["other_db_is_fine"]}, StreamOptions{History: history, Filter: filter})
 	got = got[:0]
 	for _, c := range second.changes {
-		got = append(got, describe(c))
+		got = append(got, describeChange(c))
 	}
 	if !reflect.DeepEqual(got, want[1:]) {
 		t.Fatalf("changes after resuming from %s:\n%s\nwant:\n%s", resume, strings.Join(got, "\n"), strings.Join(want[1:], "\n"))

@@ -17,6 +17,7 @@ import (
 type streamer struct {
 	src    *Source
 	opts   StreamOptions
+	until  *Position
 	si     serverInfo
 	tls    *tls.Config
 	log    *slog.Logger
@@ -34,20 +35,21 @@ type streamer struct {
 	txnNext   gomysql.GTIDSet // GTID mode: the set after the current transaction
 	emitted   int             // changes emitted in the current transaction
 	skip      int             // changes of the current transaction already emitted before a reconnect
+	skipTxn   Position        // GTID mode: the transaction skip applies to
 
 	maps map[uint64]*mappedTable // by binlog table id, for this connection
 }
 
-func (s *Source) newStreamer(ctx context.Context, opts StreamOptions) (*streamer, error) {
+func (s *Source) newStreamer(ctx context.Context, opts StreamOptions, from Position, until *Position) (*streamer, error) {
 	si, err := s.serverInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if opts.From.Flavor != si.flavor {
-		return nil, fmt.Errorf("mysql stream: the start position %s is a %s position but the server is %s", opts.From, opts.From.Flavor, si.flavor)
+	if from.Flavor != si.flavor {
+		return nil, fmt.Errorf("mysql stream: the start position %s is a %s position but the server is %s", from, from.Flavor, si.flavor)
 	}
-	if opts.From.GTIDMode && !si.gtidOn {
-		return nil, fmt.Errorf("mysql stream: the start position %s is a GTID set but gtid_mode is not ON", opts.From)
+	if from.GTIDMode && !si.gtidOn {
+		return nil, fmt.Errorf("mysql stream: the start position %s is a GTID set but gtid_mode is not ON", from)
 	}
 	tlsConf, err := s.tlsForStream(ctx)
 	if err != nil {
@@ -59,16 +61,17 @@ func (s *Source) newStreamer(ctx context.Context, opts StreamOptions) (*streamer
 		si:        si,
 		tls:       tlsConf,
 		log:       opts.Logger.With("source", s.cfg.addr()),
-		committed: opts.From,
-		file:      opts.From.File,
+		until:     until,
+		committed: from,
+		file:      from.File,
 	}
 	st.libLog = slog.New(quietHandler{opts.Logger.Handler()}).With("component", "binlog-client")
-	if opts.From.GTIDMode {
-		if st.gset, err = gomysql.ParseGTIDSet(si.flavor, opts.From.GTID); err != nil {
+	if from.GTIDMode {
+		if st.gset, err = gomysql.ParseGTIDSet(si.flavor, from.GTID); err != nil {
 			return nil, fmt.Errorf("mysql stream: start position: %w", err)
 		}
 	}
-	if st.models, err = newModelSet(ctx, s, si, opts, st.log); err != nil {
+	if st.models, err = newModelSet(ctx, s, si, opts, from, st.log); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -80,7 +83,7 @@ func (s *Source) newStreamer(ctx context.Context, opts StreamOptions) (*streamer
 func (st *streamer) resetConnection() {
 	st.maps = map[uint64]*mappedTable{}
 	if st.inTxn {
-		st.skip = st.emitted
+		st.skip, st.skipTxn = st.emitted, st.txnPos
 	}
 	st.inTxn, st.sawBegin, st.emitted = false, false, 0
 	st.file = st.committed.File
@@ -111,6 +114,12 @@ func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) err
 		return st.query(ctx, e, h)
 	case *replication.XIDEvent:
 		return st.commit(h.LogPos)
+	case *replication.GenericEvent:
+		if h.EventType == replication.XA_PREPARE_LOG_EVENT {
+			// An XA transaction's rows end at its XA PREPARE (MySQL gives it its own
+			// GTID; its XA COMMIT comes later as a statement of its own).
+			return st.commit(h.LogPos)
+		}
 	case *replication.TableMapEvent:
 		return st.tableMap(ctx, e)
 	case *replication.RowsEvent:
@@ -169,6 +178,9 @@ func (st *streamer) beginGTID(gtid string, begun bool) error {
 	}
 	st.txnNext = next
 	st.txnPos = Position{Flavor: st.si.flavor, GTIDMode: true, GTID: next.String()}
+	if st.skip > 0 && st.txnPos != st.skipTxn {
+		return fmt.Errorf("mysql stream: after reconnecting, the first transaction is %s, not the interrupted %s", st.txnPos, st.skipTxn)
+	}
 	return nil
 }
 
@@ -191,7 +203,7 @@ func (st *streamer) commit(logPos uint32) error {
 	if err := st.opts.Commit(p); err != nil {
 		return err
 	}
-	if u := st.opts.Until; u != nil {
+	if u := st.until; u != nil {
 		if c, err := p.Compare(*u); err == nil && c >= 0 {
 			return errCaughtUp
 		}
@@ -221,7 +233,7 @@ func (st *streamer) heartbeat(e *replication.HeartbeatEvent, h *replication.Even
 	if err := st.opts.Commit(p); err != nil {
 		return err
 	}
-	if u := st.opts.Until; u != nil {
+	if u := st.until; u != nil {
 		if c, err := p.Compare(*u); err == nil && c >= 0 {
 			return errCaughtUp
 		}
@@ -241,18 +253,22 @@ func (st *streamer) emit(c schema.Change) error {
 
 func (st *streamer) query(ctx context.Context, e *replication.QueryEvent, h *replication.EventHeader) error {
 	q := strings.TrimSpace(string(e.Query))
-	switch strings.ToUpper(q) {
-	case "BEGIN", "START TRANSACTION":
+	upper := strings.ToUpper(q)
+	switch {
+	case upper == "BEGIN" || upper == "START TRANSACTION" ||
+		strings.HasPrefix(upper, "XA START") || strings.HasPrefix(upper, "XA BEGIN"):
+		// (An XA transaction's rows follow, up to its XA PREPARE.)
 		if !st.inTxn {
 			st.inTxn, st.emitted, st.txnPos, st.txnNext = true, 0, st.committed, nil
 		}
 		st.sawBegin = true
 		return nil
-	case "COMMIT":
-		return st.commit(h.LogPos)
-	case "ROLLBACK":
+	case upper == "COMMIT",
 		// A transaction that touched a non-transactional table and rolled back: its
-		// rows events (if any) already happened on that table.
+		// rows (if any) did happen on that table.
+		upper == "ROLLBACK",
+		// Their own transactions; an XA transaction's rows came at its XA PREPARE.
+		strings.HasPrefix(upper, "XA COMMIT"), strings.HasPrefix(upper, "XA ROLLBACK"):
 		return st.commit(h.LogPos)
 	}
 	if st.sawBegin {

@@ -38,7 +38,7 @@ type modelSet struct {
 	version    uint64
 }
 
-func newModelSet(ctx context.Context, s *Source, si serverInfo, opts StreamOptions, log *slog.Logger) (*modelSet, error) {
+func newModelSet(ctx context.Context, s *Source, si serverInfo, opts StreamOptions, from Position, log *slog.Logger) (*modelSet, error) {
 	m := &modelSet{
 		src: s, si: si, opts: opts, log: log,
 		tables:     map[schema.TableID]*trackedTable{},
@@ -53,7 +53,7 @@ func newModelSet(ctx context.Context, s *Source, si serverInfo, opts StreamOptio
 	}
 	for _, t := range opts.Tables {
 		m.explicit[t.ID] = true
-		shape, _, found, err := schemaAt(opts.History, t.ID, opts.From)
+		shape, _, found, err := schemaAt(opts.History, t.ID, from)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +69,7 @@ func newModelSet(ctx context.Context, s *Source, si serverInfo, opts StreamOptio
 		case later:
 			// Created after From: its CREATE TABLE is ahead in the stream.
 		default:
-			if err := recordSchema(opts.History, t.ID, opts.From, t, ""); err != nil {
+			if err := recordSchema(opts.History, t.ID, from, t, ""); err != nil {
 				return nil, err
 			}
 			m.track(cloneTable(t))

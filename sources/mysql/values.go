@@ -16,9 +16,10 @@ import (
 )
 
 // This file is the one decoder per MySQL type that both paths share. The snapshot
-// reads values over the text protocol (go-sql-driver gives nil, int64, uint64,
-// float64 or []byte); the stream gets them from go-mysql's binlog decoder (intN/uintN,
-// float32/float64, decimal and temporal text, []byte). A columnCodec turns either into
+// reads values through go-sql-driver (nil, int64, uint64, float32/float64 or []byte,
+// over the text protocol or, for queries with arguments, the binary one); the stream
+// gets them from go-mysql's binlog decoder (intN/uintN, float32/float64, decimal and
+// temporal text, []byte). A columnCodec turns either into
 // the value contract of package schema, so the same row reads the same both ways:
 //
 //	integers      int64, or uint64 for UNSIGNED columns (the binlog sends unsigned
@@ -321,9 +322,9 @@ func mergeCodec(fromBinlog, fromSchema columnCodec) columnCodec {
 	return out
 }
 
-// ---- text protocol (snapshot) ----
+// ---- snapshot ----
 
-// fromText decodes a value read over the text protocol by go-sql-driver.
+// fromText decodes a value go-sql-driver read (text or binary protocol, parseTime off).
 func (c *columnCodec) fromText(v any) (any, error) {
 	if v == nil {
 		return nil, nil
