@@ -39,7 +39,7 @@ func TestProgressFrames(t *testing.T) {
 	frame1 := "" +
 		"shop · snapshot · 0s · 0 rows loaded in 0 loads\n" +
 		"copy   0/3 tables · 0 of ~2.83M rows · 0.0 rows/s\n" +
-		"  ods.customers  [----------] waiting ~120.0k rows\n" +
+		"  ods.customers  [----------] waiting ~120k rows\n" +
 		"  ods.items      [----------] waiting ~10.0k rows\n" +
 		"  ods.orders     [----------] waiting ~2.70M rows\n"
 	if got := out.String(); got != frame1 {
@@ -58,11 +58,11 @@ func TestProgressFrames(t *testing.T) {
 	out.Reset()
 	p.Tick()
 	frame2 := "\x1b[5A\r\x1b[J" +
-		"shop · snapshot · 10s · 643.0k rows loaded in 12 loads · 1 retry\n" +
-		"copy   1/3 tables · 643.0k of ~2.83M rows · 64.3k rows/s · ETA 34s\n" +
-		"  ods.orders     [#---------] 19%     523.0k/2.70M  52.3k/s  ETA 42s\n" +
+		"shop · snapshot · 10s · 643k rows loaded in 12 loads · 1 retry\n" +
+		"copy   1/3 tables · 643k of ~2.83M rows · 64.3k rows/s · ETA 34s\n" +
+		"  ods.orders     [#---------] 19%     523k/2.70M  52.3k/s  ETA 42s\n" +
 		"  ods.items      [----------] waiting ~10.0k rows\n" +
-		"  ods.customers  [##########] done    120.0k rows\n"
+		"  ods.customers  [##########] done    120k rows\n"
 	if got := out.String(); got != frame2 {
 		t.Fatalf("second frame:\n%q\nwant:\n%q", got, frame2)
 	}
@@ -92,7 +92,7 @@ func TestProgressFrames(t *testing.T) {
 	out.Reset()
 	p.Tick()
 	frame4 := "\x1b[2A\r\x1b[J" +
-		"shop · streaming · 30s · 643.0k rows loaded in 12 loads · 1 retry · 1 error\n" +
+		"shop · streaming · 30s · 643k rows loaded in 12 loads · 1 retry · 1 error\n" +
 		"stream 300 changes/s · 4000 changes · lag 2.1s\n"
 	if got := out.String(); got != frame4 {
 		t.Fatalf("streaming frame:\n%q\nwant:\n%q", got, frame4)
@@ -176,7 +176,7 @@ func TestProgressLinesFitTheTerminal(t *testing.T) {
 	if !strings.HasSuffix(lines[0], "…") {
 		t.Errorf("the long head line was not cut: %q", lines[0])
 	}
-	if want := "  " + strings.Repeat("d", 19) + "…  [----------] 0%      123.46M/999.00G  24.69M/s  ETA 11h16m"; lines[2] != want {
+	if want := "  " + strings.Repeat("d", 19) + "…  [----------] 0%      123M/999G  24.7M/s  ETA 11h14m"; lines[2] != want {
 		t.Errorf("table line\n%q\nwant\n%q", lines[2], want)
 	}
 }

@@ -57,7 +57,7 @@ func TestSummaryOfAnEmptyRun(t *testing.T) {
 
 func TestFormatting(t *testing.T) {
 	for _, tt := range []struct{ got, want string }{
-		{count(0), "0"}, {count(9999), "9999"}, {count(12_345), "12.3k"}, {count(999_949), "999.9k"},
+		{count(0), "0"}, {count(9999), "9999"}, {count(12_345), "12.3k"}, {count(999_499), "999k"}, {count(999_500), "1.00M"}, {count(523_000), "523k"},
 		{count(1_080_000), "1.08M"}, {count(2_500_000_000), "2.50G"},
 		{perSecond(0.26), "0.3"}, {perSecond(42.4), "42"}, {perSecond(52_300), "52.3k"},
 		{span(0), "0s"}, {span(59400 * time.Millisecond), "59s"}, {span(185 * time.Second), "3m05s"},
