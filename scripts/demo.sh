@@ -47,18 +47,28 @@ step "building doris-sync and the Doris stand-in"
 run go build -o "$work/doris-sync" ./cmd/doris-sync
 run go build -o "$work/doris-standin" ./testkit/doris/cmd/doris-standin
 
-step "starting a throwaway MariaDB (binlog ROW/FULL, GTID)"
+step "starting a throwaway MariaDB (binlog ROW, full row image and metadata, GTID)"
 mport=$(free_port)
 root=(); [ "$(id -u)" = 0 ] && root=(--user=root)
 mariadb-install-db --no-defaults "${root[@]}" --datadir="$work/mdb" --auth-root-authentication-method=normal \
   --skip-test-db --skip-name-resolve --innodb-log-file-size=8M >"$work/install.log" 2>&1
 mariadbd --no-defaults "${root[@]}" --datadir="$work/mdb" --socket="$work/mdb.sock" --port="$mport" \
   --bind-address=127.0.0.1 --log-error="$work/mdb.err" --server-id=1 --log-bin="$work/mdb/binlog" \
-  --binlog-format=ROW --binlog-row-image=FULL --innodb-log-file-size=8M --innodb-buffer-pool-size=64M \
+  --binlog-format=ROW --binlog-row-image=FULL --binlog-row-metadata=FULL --character-set-server=utf8mb4 \
+  --collation-server=utf8mb4_unicode_ci --innodb-log-file-size=8M --innodb-buffer-pool-size=64M \
   --skip-name-resolve &
 pids+=($!)
-for _ in $(seq 100); do mariadb --no-defaults -uroot -h127.0.0.1 -P"$mport" -e 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
-sql() { mariadb --no-defaults -uroot -h127.0.0.1 -P"$mport" "$@"; }
+ready=0
+for _ in $(seq 600); do
+  mariadb --no-defaults -uroot -h127.0.0.1 -P"$mport" -e 'select 1' >/dev/null 2>&1 && { ready=1; break; }
+  sleep 0.1
+done
+if [ $ready != 1 ]; then
+  echo "demo: MariaDB did not start within 60 s; its log says:" >&2
+  tail -n 20 "$work/mdb.err" >&2
+  exit 1
+fi
+sql() { mariadb --no-defaults --default-character-set=utf8mb4 -uroot -h127.0.0.1 -P"$mport" "$@"; }
 sql <<'SQL'
 CREATE DATABASE shop;
 USE shop;
@@ -86,11 +96,12 @@ echo "MariaDB on 127.0.0.1:$mport with database shop (customers, orders, audit_l
 step "starting the Doris stand-in"
 "$work/doris-standin" --http 127.0.0.1:0 --mysql 127.0.0.1:0 >"$work/standin.json" 2>"$work/standin.err" &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$work/standin.json" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$work/standin.json" ] && break; sleep 0.1; done
+[ -s "$work/standin.json" ] || { echo "demo: the Doris stand-in did not start:" >&2; cat "$work/standin.err" >&2; exit 1; }
 http=$(json_field http "$work/standin.json")
 dmysql=$(json_field mysql "$work/standin.json")
 echo "Doris stand-in: FE HTTP $http, MySQL protocol $dmysql"
-doris() { mariadb --no-defaults -uroot -h127.0.0.1 -P"${dmysql##*:}" --skip-ssl "$@"; }
+doris() { mariadb --no-defaults --default-character-set=utf8mb4 -uroot -h127.0.0.1 -P"${dmysql##*:}" --skip-ssl "$@"; }
 
 common=(mysql-sync-database --database ods --table-prefix ods_
   --mysql-conf hostname=127.0.0.1 --mysql-conf "port=$mport" --mysql-conf username=root
