@@ -360,3 +360,19 @@ func TestZeroOpIsRefused(t *testing.T) {
 		t.Errorf("Write without Op = %v", err)
 	}
 }
+
+// With auto-redirect=false and no benodes the sink asks the FE for its BEs
+// (GET /api/backends) and loads straight into them: no 307 is involved.
+func TestNoAutoRedirectLoadsIntoTheBEsTheFEList(t *testing.T) {
+	d := startStandin(t, doris.Options{})
+	d.addTable(usersTable)
+	cfg := d.config()
+	cfg.AutoRedirect = false
+	w := openWriter(t, cfg, nil, nil)
+	h := register(t, w, usersTable)
+	write(t, w, h, Change{Seq: 1, Op: Insert, Row: []any{int64(1), "a", int64(1)}})
+	flushAll(t, w)
+	if rows := d.dump("d", "users"); len(rows) != 1 {
+		t.Errorf("rows = %v", rows)
+	}
+}

@@ -3,6 +3,7 @@ package doris
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,7 @@ func (s *Server) startHTTP() error {
 
 	fe := http.NewServeMux()
 	s.routeSupport(fe)
+	fe.HandleFunc("GET /api/backends", s.feBackends)
 	if s.beLn == nil {
 		s.routeBE(fe)
 	} else {
@@ -249,6 +251,27 @@ func (s *Server) feStreamLoad(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirectToBE(w, r)
+}
+
+// feBackends is the FE's BackendsAction (GET /api/backends[?is_alive=true]): the BEs a
+// client may load into when it does not go through the FE's redirect. The stand-in has
+// one BE, always alive.
+func (s *Server) feBackends(w http.ResponseWriter, r *http.Request) {
+	if !s.feAuth(w, r) {
+		return
+	}
+	host, port, err := net.SplitHostPort(s.BEAddr())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	p, _ := strconv.Atoi(port)
+	body, _ := json.Marshal(map[string]any{
+		"msg": "success", "code": 0, "count": 0,
+		"data": map[string]any{"backends": []map[string]any{{"ip": host, "http_port": p, "is_alive": true}}},
+	})
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
 }
 
 // fe2PC is the FE's LoadAction for _stream_load_2pc: checks, then 307 to the BE.
