@@ -52,6 +52,7 @@ type fileSettings struct {
 	MaxDuration         fileScalar `yaml:"max-duration"`
 	ShutdownTimeout     fileScalar `yaml:"shutdown-timeout"`
 	OnDDLError          fileScalar `yaml:"on-ddl-error"`
+	OnPositionLost      fileScalar `yaml:"on-position-lost"`
 	StateDir            fileScalar `yaml:"state-dir"`
 	SnapshotParallelism fileScalar `yaml:"snapshot-parallelism"`
 	Progress            fileScalar `yaml:"progress"`

@@ -82,6 +82,9 @@ const (
 	OnDDLErrorStop = "stop"
 	OnDDLErrorSkip = "skip"
 
+	OnPositionLostStop       = "stop"
+	OnPositionLostResnapshot = "resnapshot"
+
 	DefaultSnapshotParallelism = 4
 	DefaultShutdownTimeout     = 30 * time.Second
 )
@@ -115,6 +118,7 @@ type Job struct {
 	MaxDuration         time.Duration // 0 = no limit
 	ShutdownTimeout     time.Duration // bound on the flush and checkpoint after a stop
 	OnDDLError          string        // stop or skip: what a source DDL that Doris refuses does
+	OnPositionLost      string        // stop or resnapshot: what a saved position the source no longer has does
 	StateDir            string
 	SnapshotParallelism int
 	Progress            string // auto, on, off
@@ -134,6 +138,7 @@ func NewJob(kind Kind) *Job {
 		SnapshotParallelism: DefaultSnapshotParallelism,
 		ShutdownTimeout:     DefaultShutdownTimeout,
 		OnDDLError:          OnDDLErrorStop,
+		OnPositionLost:      OnPositionLostStop,
 		Progress:            ProgressAuto,
 		LogFormat:           LogFormatText,
 		LogLevel:            "info",
@@ -173,6 +178,7 @@ var settings = []Setting{
 	{"max-duration", "duration", "DUR", "0, no limit", "stop cleanly (flush and checkpoint) after this long, e.g. 55m"},
 	{"shutdown-timeout", "duration", "DUR", "30s", "after SIGINT/SIGTERM, --max-duration or catching up: how long the final flush and checkpoint may take"},
 	{"on-ddl-error", "string", "stop|skip", "stop", "a source DDL that Doris refuses: stop the job with the reason, or skip it with a loud warning (rows of the new shape may then be refused)"},
+	{"on-position-lost", "string", "stop|resnapshot", "stop", "the source no longer has the saved position (purged binlog, lost slot): stop with exit 3, or copy every table again (tables without a key are truncated first) and stream from the new copy"},
 	{"state-dir", "string", "DIR", "$XDG_STATE_HOME/doris-sync, else ~/.local/state/doris-sync", "where checkpoints are kept"},
 	{"snapshot-parallelism", "int", "N", strconv.Itoa(DefaultSnapshotParallelism), "snapshot chunks read at once"},
 	{"progress", "string", "auto|on|off", "auto", "progress bars on a terminal, periodic one-line summaries otherwise (auto decides by whether stderr is a terminal)"},
@@ -235,6 +241,8 @@ func (j *Job) Set(name, value string) error {
 		}
 	case "on-ddl-error":
 		j.OnDDLError, err = oneOf(OnDDLErrorStop, OnDDLErrorSkip)(value)
+	case "on-position-lost":
+		j.OnPositionLost, err = oneOf(OnPositionLostStop, OnPositionLostResnapshot)(value)
 	case "state-dir":
 		j.StateDir = value
 	case "snapshot-parallelism":
@@ -301,6 +309,8 @@ func (j *Job) Get(name string) string {
 		return j.ShutdownTimeout.String()
 	case "on-ddl-error":
 		return j.OnDDLError
+	case "on-position-lost":
+		return j.OnPositionLost
 	case "state-dir":
 		return j.StateDir
 	case "snapshot-parallelism":

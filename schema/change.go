@@ -1,6 +1,9 @@
 package schema
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Op is the kind of a change.
 type Op uint8
@@ -47,6 +50,11 @@ type Change struct {
 	// NewSchema is the table as it is after an OpDDL change, when the source knows it
 	// (nil for DROP TABLE).
 	NewSchema *Table
+	// CommitTime is when the source committed the change's transaction, as the source
+	// records it (MySQL/MariaDB: the binlog event time, whole seconds; PostgreSQL: the
+	// transaction's commit timestamp); zero when unknown. It measures replication lag
+	// and never decides what is loaded.
+	CommitTime time.Time
 }
 
 // Decimal is an exact decimal number in plain notation ("-12.50", "1000"), taken from the

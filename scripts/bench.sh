@@ -16,6 +16,9 @@
 #   BENCH_LAT_RATE [5000]      rows/s of the latency writer
 #   BENCH_LAT_SECONDS [60]     length of its steady phase
 #   BENCH_SCENARIOS            any of: snap-mariadb snap-postgres cdc-mariadb cdc-postgres latency [all]
+#   BENCH_DS_ARGS              extra doris-sync flags for every run, for what-if runs
+#                              (e.g. "--snapshot-parallelism 2" or "--sink-conf sink.buffer-flush.max-bytes=32mb");
+#                              doris-sync's environment passes through too (e.g. GOMEMLIMIT=200MiB)
 #   BENCH_PROFILE [0]          1: one more run of each throughput scenario with a CPU profile
 #                              (pprof -top into BENCH_OUT); the timed runs are never profiled
 #   BENCH_OUT                  where results.tsv, table.md, logs and profiles go
@@ -36,6 +39,7 @@ LAT_RATE=${BENCH_LAT_RATE:-5000}
 LAT_SECONDS=${BENCH_LAT_SECONDS:-60}
 SCENARIOS=${BENCH_SCENARIOS:-snap-mariadb snap-postgres cdc-mariadb cdc-postgres latency}
 PROFILE=${BENCH_PROFILE:-0}
+read -r -a DS_ARGS <<<"${BENCH_DS_ARGS:-}"
 OUT=${BENCH_OUT:-/tmp/doris-sync-bench-$(date +%Y%m%d-%H%M%S)}
 TXNS=$(( CHANGES / 100 ))
 [ "$TXNS" -ge 1 ] || { echo "bench.sh: BENCH_CHANGES must be at least 100" >&2; exit 2; }
@@ -82,10 +86,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A loopback port nobody listens on, below the ephemeral range (32768+), where a port can
+# also be held by some outgoing connection.
 free_port() {
   local p
   while :; do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 20000 + RANDOM % 12000 ))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
@@ -116,7 +122,7 @@ if wants snap-mariadb || wants cdc-mariadb || wants latency; then
     --server-id=1 --log-bin="$work/mdb/binlog" --binlog-format=ROW --binlog-row-image=FULL \
     --binlog-row-metadata=FULL --sync-binlog=0 --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
     --innodb-buffer-pool-size=1G --innodb-log-file-size=512M --innodb-flush-log-at-trx-commit=2 \
-    --innodb-doublewrite=0 --max-connections=200 &
+    --innodb-doublewrite=0 --max-connections=200 >>"$OUT/logs/mariadb.err" 2>&1 &
   mdb_pid=$!
   for _ in $(seq 300); do mariadb --no-defaults -uroot -h127.0.0.1 -P"$mport" -e 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
   mariadb --no-defaults -uroot -h127.0.0.1 -P"$mport" -e 'select 1' >/dev/null || die "MariaDB did not start: $(tail -5 "$OUT/logs/mariadb.err")"
@@ -130,11 +136,12 @@ if wants snap-postgres || wants cdc-postgres; then
   mkdir -p "$work/pg"
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$work/pg"
   "${as_pg[@]}" "$PG_BIN/initdb" -D "$work/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$OUT/logs/initdb.log" 2>&1
-  # synchronous_commit stays on: logical decoding only hands out flushed WAL.
+  # synchronous_commit stays on: logical decoding only hands out flushed WAL. No autovacuum:
+  # it would put its own work into the measured runs after each million changes.
   "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -t 60 start \
     -o "-c listen_addresses=127.0.0.1 -p $pport -k $work/pg -c wal_level=logical -c max_replication_slots=20 \
         -c max_wal_senders=20 -c fsync=off -c full_page_writes=off -c shared_buffers=1GB -c max_wal_size=8GB \
-        -c max_connections=200" >/dev/null
+        -c max_connections=200 -c autovacuum=off" >/dev/null
   pg_started=1
   psql -X -q -h 127.0.0.1 -p "$pport" -U postgres -d postgres -c 'CREATE DATABASE benchdb' >/dev/null
 fi
@@ -155,46 +162,56 @@ start_standin() {
 }
 loaded() { "$bt" loaded -standin "http://$http" -db "$1" -table "$2"; }
 
-sink=(--sink-conf "fenodes=\$http" --sink-conf "jdbc-url=jdbc:mysql://\$dmysql" --sink-conf username=root
-  --table-conf replication_num=1)
 sink_args() { echo --sink-conf "fenodes=$http" --sink-conf "jdbc-url=jdbc:mysql://$dmysql" --sink-conf username=root --table-conf replication_num=1; }
 my_args() { # DB TABLE
   echo mysql-sync-database --mysql-conf hostname=127.0.0.1 --mysql-conf "port=$mport" --mysql-conf username=root \
-    --mysql-conf "database-name=$1" --including-tables "$2" $(sink_args) --progress off
+    --mysql-conf "database-name=$1" --including-tables "$2" $(sink_args) --progress off ${DS_ARGS[@]+"${DS_ARGS[@]}"}
 }
 pg_args() { # TABLE SLOT PUBLICATION
   echo postgres-sync-database --postgres-conf hostname=127.0.0.1 --postgres-conf "port=$pport" \
     --postgres-conf username=postgres --postgres-conf database-name=benchdb --postgres-conf schema-name=public \
-    --postgres-conf "slot.name=$2" --postgres-conf "publication.name=$3" --including-tables "$1" $(sink_args) --progress off
+    --postgres-conf "slot.name=$2" --postgres-conf "publication.name=$3" --including-tables "$1" $(sink_args) --progress off \
+    ${DS_ARGS[@]+"${DS_ARGS[@]}"}
 }
 
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
 
-# CPU seconds a server used so far: its own and its exited children's (PostgreSQL
-# backends and walsenders), from /proc/PID/stat.
-cpu_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat"; }
+# CPU ticks a process tree used so far: the process's own and its reaped children's
+# (fields 14-17 of /proc/PID/stat), plus its live (or not yet reaped) children's, which
+# covers PostgreSQL's backends and walsenders as well as the one mariadbd process.
+cpu_ticks() {
+  local kids
+  kids=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
+  {
+    awk '{print $14+$15+$16+$17}' "/proc/$1/stat"
+    for k in $kids; do awk '{print $14+$15}' "/proc/$k/stat" 2>/dev/null || true; done
+  } | awk '{t+=$1} END {print t}'
+}
 server_pid() { case $1 in *mariadb*) echo "$mdb_pid" ;; *) pg_pid ;; esac; }
 
 # measure SCENARIO SUBJECT RUN LOG CMD…: wall time (ns clock), peak RSS (/usr/bin/time,
-# the command's own), CPU of the command and of the source server. stdout goes to
-# /dev/null (the baselines' dumps), stderr to LOG.
+# the command's own), CPU of the command, of the source server and of the stand-in.
+# stdout goes to /dev/null (the baselines' dumps), stderr to LOG.
 measure() {
   local sc=$1 subj=$2 run=$3 log=$4; shift 4
-  local spid c0 c1 t0 t1 tick
+  local spid c0 c1 s0 s1 t0 t1 tick
   spid=$(server_pid "$sc"); tick=$(getconf CLK_TCK)
-  c0=$(cpu_ticks "$spid")
+  sleep 0.2 # lets the server reap the backend of the previous command
+  c0=$(cpu_ticks "$spid"); s0=$(cpu_ticks "$standin_pid")
   t0=$(date +%s%N)
   if ! /usr/bin/time -f '%M %U %S' -o "$work/time.out" "$@" >/dev/null 2>"$log"; then
     tail -20 "$log" >&2
     die "$sc $subj run $run failed: $* (log: $log)"
   fi
   t1=$(date +%s%N)
-  c1=$(cpu_ticks "$spid")
+  sleep 0.2 # lets the server reap the backend that served the command
+  c1=$(cpu_ticks "$spid"); s1=$(cpu_ticks "$standin_pid")
   read -r rss usr sys < <(tail -1 "$work/time.out")
   record "$sc" "$subj" "$run" seconds "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')"
   record "$sc" "$subj" "$run" rss_kb "$rss"
   record "$sc" "$subj" "$run" cpu_s "$(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')"
   record "$sc" "$subj" "$run" server_cpu_s "$(awk -v a="$c0" -v b="$c1" -v t="$tick" 'BEGIN{printf "%.2f", (b-a)/t}')"
+  record "$sc" "$subj" "$run" standin_cpu_s "$(awk -v a="$s0" -v b="$s1" -v t="$tick" 'BEGIN{printf "%.2f", (b-a)/t}')"
   say "  $sc $subj run $run: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)/1e9}') s, peak RSS $(( rss / 1024 )) MB"
 }
 
@@ -217,11 +234,11 @@ profile() {
   fi
 }
 
-# median_secs SCENARIO: the median wall time of doris-sync's timed runs, minus one second
+# profile_secs SCENARIO: the median wall time of doris-sync's timed runs, minus one second
 # (at least 1), for the length of the CPU profile.
 profile_secs() {
-  awk -F'\t' -v s="$1" '$1==s && $2=="doris-sync" && $4=="seconds" {v[n++]=$5}
-    END {asort(v); m=v[int((n+1)/2)]; p=int(m-1); if (p<1) p=1; print p}' "$results"
+  awk -F'\t' -v s="$1" '$1==s && $2=="doris-sync" && $4=="seconds" {print $5}' "$results" | sort -n |
+    awk '{v[NR]=$1} END {p=int(v[int((NR+1)/2)]-1); if (p<1) p=1; print p}'
 }
 
 expect_rows() { # WHAT GOT WANT
@@ -322,13 +339,17 @@ if wants cdc-postgres; then
   start_standin
   cdc_pg=($(pg_args cdc bench_cdc bench_cdc_pub) --database cdc_pg --job-name bench-cdc-pg --state-dir "$work/state" --stop-when-caught-up)
   "$work/doris-sync" "${cdc_pg[@]}" >/dev/null 2>"$OUT/logs/cdc-postgres-0.log" || die "cdc-postgres first run failed"
-  # The baseline: a second slot on the same publication, drained by the server's own
-  # pgoutput decoder (no network, no client).
+  # The baselines read the same changes from slots of their own on the same publication:
+  # pg_recvlogical streams them over the replication protocol like doris-sync (the table's
+  # baseline); pg_logical_slot_get_binary_changes only decodes them inside the server (a
+  # floor, recorded as info).
   psq -c "SELECT pg_create_logical_replication_slot('bench_cdc_base', 'pgoutput')" >/dev/null
+  psq -c "SELECT pg_create_logical_replication_slot('bench_cdc_sql', 'pgoutput')" >/dev/null
   runs=$RUNS; [ "$PROFILE" = 1 ] && runs=$(( RUNS + 1 ))
   for r in $(seq "$runs"); do
     say "  run $r: writing $CHANGES changes"
     "$bt" gen -dialect postgres -dsn "$pdsn" changes cdc $(( (r - 1) * TXNS )) "$TXNS"
+    end_lsn=$(psq -c 'SELECT pg_current_wal_lsn()')
     before=$(loaded cdc_pg cdc)
     if [ "$r" -gt "$RUNS" ]; then
       profile cdc-postgres "$(profile_secs cdc-postgres)" "${cdc_pg[@]}"
@@ -337,11 +358,15 @@ if wants cdc-postgres; then
     measure cdc-postgres doris-sync "$r" "$OUT/logs/cdc-postgres-$r.log" "$work/doris-sync" "${cdc_pg[@]}"
     record cdc-postgres doris-sync "$r" count "$CHANGES"
     expect_rows "PostgreSQL CDC run $r" "$(( $(loaded cdc_pg cdc) - before ))" "$CHANGES"
-    measure cdc-postgres baseline "$r" "$OUT/logs/cdc-postgres-decode-$r.log" \
-      psql -X -h 127.0.0.1 -p "$pport" -U postgres -d benchdb -c \
-      "SELECT count(*) FROM pg_logical_slot_get_binary_changes('bench_cdc_base', NULL, NULL, 'proto_version', '1', 'publication_names', 'bench_cdc_pub')"
+    measure cdc-postgres baseline "$r" "$OUT/logs/cdc-postgres-recvlogical-$r.log" \
+      pg_recvlogical -h 127.0.0.1 -p "$pport" -U postgres -d benchdb --slot bench_cdc_base --start \
+      --endpos "$end_lsn" -o proto_version=1 -o publication_names=bench_cdc_pub --no-loop -f /dev/null
+    t0=$(date +%s%N)
+    psq -c "SELECT count(*) FROM pg_logical_slot_get_binary_changes('bench_cdc_sql', '$end_lsn', NULL, 'proto_version', '1', 'publication_names', 'bench_cdc_pub')" >/dev/null
+    t1=$(date +%s%N)
+    record cdc-postgres info "$r" sql_decode_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')"
   done
-  psq -c "SELECT pg_drop_replication_slot('bench_cdc_base')" >/dev/null
+  psq -c "SELECT pg_drop_replication_slot('bench_cdc_base')" -c "SELECT pg_drop_replication_slot('bench_cdc_sql')" >/dev/null
 fi
 
 # --- 5. latency -----------------------------------------------------------------------------

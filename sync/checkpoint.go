@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/doris-sync/doris-sync/schema"
 	"github.com/doris-sync/doris-sync/state"
+	"github.com/doris-sync/doris-sync/sync/metrics"
 )
 
 // ledger guards the job's state. The engine loop, the snapshot planner and the sink's
@@ -18,6 +20,7 @@ type ledger struct {
 	mu    sync.Mutex
 	store *state.Store
 	st    *state.State
+	reg   *metrics.Registry // told the phase after every saved change
 }
 
 func (l *ledger) saveLocked() error { return l.store.Save(l.st) }
@@ -29,7 +32,11 @@ func (l *ledger) update(f func(st *state.State) error) error {
 	if err := f(l.st); err != nil {
 		return err
 	}
-	return l.saveLocked()
+	if err := l.saveLocked(); err != nil {
+		return err
+	}
+	l.reg.SetPhase(l.st.Phase)
+	return nil
 }
 
 // read looks at the state without saving.
@@ -39,11 +46,13 @@ func (l *ledger) read(f func(st *state.State)) {
 	f(l.st)
 }
 
-// txnEnd is a place the stream can resume from, and the sequence number of the last
-// change before it.
+// txnEnd is a place the stream can resume from, the sequence number of the last
+// change before it, and the commit time of the newest transaction it ends (zero when
+// the source gave none).
 type txnEnd struct {
-	seq uint64
-	pos schema.Position
+	seq    uint64
+	pos    schema.Position
+	commit time.Time
 }
 
 // txnEnds are the transaction ends seen but not checkpointed yet, in stream order.
@@ -51,18 +60,22 @@ type txnEnds struct {
 	ends []txnEnd
 }
 
-// add records a resumable position after every change numbered ≤ seq. Ends without
-// changes between them (heartbeats) share a number; the newest position wins.
-func (t *txnEnds) add(seq uint64, pos schema.Position) {
+// add records a resumable position after every change numbered ≤ seq, ending a
+// transaction committed at commit. Ends without changes between them (heartbeats) share
+// a number; the newest position and commit time win.
+func (t *txnEnds) add(seq uint64, pos schema.Position, commit time.Time) {
 	if n := len(t.ends); n > 0 && t.ends[n-1].seq == seq {
 		t.ends[n-1].pos = pos
+		if commit.After(t.ends[n-1].commit) {
+			t.ends[n-1].commit = commit
+		}
 		return
 	}
-	t.ends = append(t.ends, txnEnd{seq: seq, pos: pos})
+	t.ends = append(t.ends, txnEnd{seq: seq, pos: pos, commit: commit})
 }
 
 // covered takes the newest end whose changes are all loaded (seq ≤ flushed), dropping
-// it and every older one.
+// it and every older one; its commit time is the newest among them.
 func (t *txnEnds) covered(flushed uint64) (txnEnd, bool) {
 	i := -1
 	for i+1 < len(t.ends) && t.ends[i+1].seq <= flushed {
@@ -72,9 +85,17 @@ func (t *txnEnds) covered(flushed uint64) (txnEnd, bool) {
 		return txnEnd{}, false
 	}
 	end := t.ends[i]
+	for _, older := range t.ends[:i] {
+		if older.commit.After(end.commit) {
+			end.commit = older.commit
+		}
+	}
 	t.ends = append(t.ends[:0], t.ends[i+1:]...)
 	return end, true
 }
+
+// pending is the number of ends not checkpointed yet.
+func (t *txnEnds) pending() int { return len(t.ends) }
 
 // checkpoint saves the newest transaction end whose changes Doris holds: the position
 // and its sequence number go to the state file, then the sink may forget the batches
@@ -102,7 +123,8 @@ func (e *engine) checkpoint(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint at %s: %w", end.pos, err)
 	}
-	e.checkpoints++
+	e.reg.Checkpointed()
+	e.observeInSync(end.commit)
 	if err := e.w.Checkpointed(end.seq); err != nil {
 		return err
 	}
@@ -113,6 +135,17 @@ func (e *engine) checkpoint(ctx context.Context) error {
 	}
 	e.log.Debug("checkpoint", "position", end.pos.String(), "seq", end.seq)
 	return nil
+}
+
+// observeInSync notes that Doris holds everything the source committed up to t (zero:
+// unknown) and sets the lag from the newest such time.
+func (e *engine) observeInSync(t time.Time) {
+	if t.After(e.inSyncAt) {
+		e.inSyncAt = t
+	}
+	if !e.inSyncAt.IsZero() {
+		e.reg.ObserveLoaded(e.inSyncAt)
+	}
 }
 
 // atOrBefore compares stored positions with ref, for the state's schema history.

@@ -16,6 +16,7 @@ import (
 	"github.com/doris-sync/doris-sync/sink"
 	"github.com/doris-sync/doris-sync/sink/fe"
 	"github.com/doris-sync/doris-sync/state"
+	"github.com/doris-sync/doris-sync/sync/metrics"
 )
 
 // The replication engine (Replicate): one run of a job.
@@ -50,6 +51,12 @@ const (
 	OnDDLErrorSkip = "skip"
 )
 
+// Lost-position policies (what to do when the source no longer has the saved position).
+const (
+	OnPositionLostStop       = "stop"       // exit 3 with the remedy
+	OnPositionLostResnapshot = "resnapshot" // copy every table again (resnapshot.go)
+)
+
 // Options configure one replication run.
 type Options struct {
 	JobName  string
@@ -77,10 +84,18 @@ type Options struct {
 	CheckpointInterval time.Duration
 
 	OnDDLError         string // OnDDLErrorStop (default) or OnDDLErrorSkip
+	OnPositionLost     string // OnPositionLostStop (default) or OnPositionLostResnapshot
 	IgnoreIncompatible bool   // skip Doris tables that exist in a shape that cannot take the rows
+
+	// Metrics receives the run's numbers for the operator's view (progress, /metrics);
+	// nil: a registry of the run's own, which still makes the summary line.
+	Metrics *metrics.Registry
 
 	Log     *slog.Logger
 	Summary io.Writer // the end-of-run summary line (default os.Stderr)
+	// SummaryAsLog writes the summary as a record of Log instead of a line on Summary
+	// (--log-format json, where stderr carries nothing but JSON records).
+	SummaryAsLog bool
 }
 
 func (o *Options) defaults() {
@@ -102,6 +117,9 @@ func (o *Options) defaults() {
 	if o.OnDDLError == "" {
 		o.OnDDLError = OnDDLErrorStop
 	}
+	if o.OnPositionLost == "" {
+		o.OnPositionLost = OnPositionLostStop
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -110,35 +128,50 @@ func (o *Options) defaults() {
 	}
 }
 
-// engine is one run of a job.
+// engine is one pass of a job: plan, prepare, copy, stream. A run is one pass, or two
+// when a lost position is answered by a new snapshot (Replicate).
 type engine struct {
-	opts    Options
-	log     *slog.Logger
-	src     Source
-	planner *ddl.Planner
-	fe      *fe.Client
-	l       *ledger
-	w       *sink.Writer
-	r       *router
+	opts     Options
+	log      *slog.Logger
+	src      Source
+	planner  *ddl.Planner
+	fe       *fe.Client
+	l        *ledger
+	w        *sink.Writer
+	r        *router
+	reg      *metrics.Registry
+	sinks    *sinkRuns
+	deadline time.Time // --max-duration: when the run stops; zero: never
 
-	ends        txnEnds
-	acker       Acker
-	caughtUpAt  schema.Position // --stop-when-caught-up: the source's position at start
-	checkpoints int
+	ends       txnEnds
+	acker      Acker
+	caughtUpAt schema.Position // --stop-when-caught-up: the source's position at start
+	// inSyncAt is the newest source time Doris is known to hold everything up to: the
+	// commit time of the newest checkpointed transaction, or the moment an idle stream
+	// was found fully checkpointed. The replication lag is now minus it.
+	inSyncAt time.Time
 
 	snapWritten []*chunkTask // chunks written, not yet marked done
 	snapRows    int64
-	changes     int64 // stream row changes applied
-	ddls        int
 	ddlPending  bool // a DDL was applied in the current transaction: checkpoint its end at once
 	warnedTrunc map[schema.TableID]bool
 	stopReason  string
 }
 
+func newEngine(opts Options, l *ledger, reg *metrics.Registry, sinks *sinkRuns, deadline time.Time) *engine {
+	return &engine{
+		opts: opts, log: opts.Log, src: opts.Source, planner: opts.Planner, fe: opts.FE,
+		l: l, reg: reg, sinks: sinks, deadline: deadline,
+		warnedTrunc: map[schema.TableID]bool{},
+	}
+}
+
 // Replicate runs a job: lock and resume its state, prepare Doris, copy what is not copied
 // yet, stream changes, and checkpoint what is loaded. It returns nil when the job ends
 // cleanly: caught up (StopWhenCaughtUp), MaxDuration reached, or ctx cancelled (a
-// signal) — each after flushing and saving a checkpoint within ShutdownTimeout.
+// signal) — each after flushing and saving a checkpoint within ShutdownTimeout. When the
+// source no longer has the saved position, it exits 3 (OnPositionLostStop) or copies
+// every table again and streams from the new copy (OnPositionLostResnapshot).
 func Replicate(ctx context.Context, opts Options) error {
 	opts.defaults()
 	if opts.Source == nil || opts.Planner == nil {
@@ -153,39 +186,53 @@ func Replicate(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	e := &engine{
-		opts: opts, log: opts.Log, src: opts.Source, planner: opts.Planner, fe: opts.FE,
-		l:           &ledger{store: store, st: st},
-		warnedTrunc: map[schema.TableID]bool{},
+	reg := opts.Metrics
+	if reg == nil {
+		reg = metrics.New(opts.JobName, nil)
 	}
+	sinks := &sinkRuns{}
+	reg.AttachSink(sinks)
+	l := &ledger{store: store, st: st, reg: reg}
+	reg.SetPhase(st.Phase)
 	started := time.Now()
-	if err := e.l.update(func(st *state.State) error { st.StartRun(started); return nil }); err != nil {
+	var deadline time.Time
+	if opts.MaxDuration > 0 {
+		deadline = started.Add(opts.MaxDuration)
+	}
+	if err := l.update(func(st *state.State) error { st.StartRun(started); return nil }); err != nil {
 		return err
 	}
+	e := newEngine(opts, l, reg, sinks, deadline)
 	runErr := e.run(ctx)
-	rows := map[string]int64{}
-	var loads int64
-	if e.w != nil {
-		for _, s := range e.w.Stats() {
-			rows[s.DB+"."+s.Table] = s.Rows
-			loads += s.Loads
+	if e.resnapshotWanted(ctx, runErr) {
+		sinks.retire()
+		if err := e.resnapshot(ctx, runErr); err != nil {
+			runErr = err
+		} else {
+			e = newEngine(opts, l, reg, sinks, deadline)
+			runErr = e.run(ctx)
 		}
 	}
-	if err := e.l.update(func(st *state.State) error {
+	rows := map[string]int64{}
+	for _, s := range sinks.Stats() {
+		rows[s.DB+"."+s.Table] = s.Rows
+	}
+	if err := l.update(func(st *state.State) error {
 		st.FinishRun(time.Now(), runErr, rows)
 		return nil
 	}); err != nil && runErr == nil {
 		runErr = err
 	}
-	e.summary(started, rows, loads, runErr)
+	reg.Finish(runErr)
+	e.summary(runErr)
 	return runErr
 }
 
 // run is Replicate once the state is locked; its error is the run's outcome.
 func (e *engine) run(ctx context.Context) (err error) {
 	runCtx, cancel := ctx, context.CancelFunc(func() {})
-	if e.opts.MaxDuration > 0 {
-		runCtx, cancel = context.WithTimeout(ctx, e.opts.MaxDuration)
+	if !e.deadline.IsZero() {
+		runCtx, cancel = context.WithDeadline(ctx, e.deadline)
 	}
 	defer cancel()
 
@@ -216,9 +263,11 @@ func (e *engine) run(ctx context.Context) (err error) {
 		if tp, err = e.asInDoris(runCtx, tp); err != nil {
 			return e.stopOr(runCtx, err)
 		}
-		if _, err := e.r.addTarget(tp, shapes); err != nil {
-			return err
+		t, aerr := e.r.addTarget(tp, shapes)
+		if aerr != nil {
+			return aerr
 		}
+		e.track(t)
 	}
 	var routed []*schema.Table
 	for _, rt := range e.r.routes() {
@@ -238,12 +287,18 @@ func (e *engine) run(ctx context.Context) (err error) {
 	if err := e.resumeCopy(runCtx); err != nil {
 		return e.stopOr(runCtx, err)
 	}
+	e.l.read(func(st *state.State) {
+		for _, t := range e.r.targets {
+			e.snapshotGauges(st, t, true)
+		}
+	})
 
 	w, err := sink.Open(runCtx, e.opts.Sink, stateJournal{l: e.l}, e.log)
 	if err != nil {
 		return e.stopOr(runCtx, fmt.Errorf("open the Doris sink: %w", err))
 	}
 	e.w = w
+	e.sinks.attach(w)
 	for _, t := range e.r.targets {
 		if t.handle, err = w.Register(t.spec()); err != nil {
 			_ = w.Close(context.Background())
@@ -415,20 +470,25 @@ func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// summary writes the end-of-run line.
-func (e *engine) summary(started time.Time, rows map[string]int64, loads int64, runErr error) {
-	var total int64
-	for _, n := range rows {
-		total += n
-	}
+// summary writes the end-of-run line: the registry's totals (the sink's loads, the
+// copy, the stream, DDL, checkpoints, lag, errors) under the run's outcome.
+func (e *engine) summary(runErr error) {
 	outcome := "finished"
 	switch {
 	case runErr != nil:
-		outcome = "FAILED"
+		outcome = fmt.Sprintf("FAILED (exit %d)", exitcode.Of(runErr))
 	case e.stopReason != "":
 		outcome = e.stopReason
 	}
-	fmt.Fprintf(e.opts.Summary, "doris-sync: job %s %s after %s: %d tables, %d rows loaded in %d loads (%d copied, %d changes streamed, %d DDL), %d checkpoints\n",
-		e.opts.JobName, outcome, time.Since(started).Round(time.Millisecond), len(rows), total, loads,
-		e.snapRows, e.changes, e.ddls, e.checkpoints)
+	if e.opts.SummaryAsLog {
+		level := slog.LevelInfo
+		if runErr != nil {
+			level = slog.LevelError
+		}
+		e.log.Log(context.Background(), level, e.reg.SummaryLine(outcome), "summary", true, "outcome", outcome)
+		return
+	}
+	if err := e.reg.WriteSummary(e.opts.Summary, outcome); err != nil {
+		e.log.Warn("cannot write the summary line", "err", err.Error())
+	}
 }

@@ -18,13 +18,31 @@ import (
 	"github.com/doris-sync/doris-sync/sources/mysql"
 	"github.com/doris-sync/doris-sync/sources/postgres"
 	"github.com/doris-sync/doris-sync/state"
+	"github.com/doris-sync/doris-sync/sync/metrics"
 )
 
+// Observer is the operator's side of a full sync: the registry the engine feeds (the
+// progress display and /metrics read it) and where the end-of-run summary goes. The
+// zero value keeps the numbers to the run and prints the summary line on stderr.
+type Observer struct {
+	Metrics *metrics.Registry
+	Summary io.Writer // the summary line (default os.Stderr)
+	// SummaryAsLog logs the summary as a record of the default logger instead
+	// (--log-format json: stderr carries nothing but JSON records).
+	SummaryAsLog bool
+}
+
 // ReplicateJob runs a full sync of a validated job (neither --dry-run nor
+// --create-table-only) with the zero Observer: see ReplicateJobObserved.
+func ReplicateJob(ctx context.Context, job *config.Job, out io.Writer) error {
+	return ReplicateJobObserved(ctx, job, out, Observer{})
+}
+
+// ReplicateJobObserved runs a full sync of a validated job (neither --dry-run nor
 // --create-table-only): it builds the source, the planner, the Doris connections and
-// the state identity from the job and runs Replicate. The end-of-run summary goes to
-// stderr; out is not written.
-func ReplicateJob(ctx context.Context, job *config.Job, _ io.Writer) error {
+// the state identity from the job and runs Replicate, reporting to obs. out is not
+// written.
+func ReplicateJobObserved(ctx context.Context, job *config.Job, _ io.Writer, obs Observer) error {
 	switch job.Kind {
 	case config.MySQL, config.Postgres:
 	default:
@@ -64,8 +82,12 @@ func ReplicateJob(ctx context.Context, job *config.Job, _ io.Writer) error {
 		MaxDuration:         job.MaxDuration,
 		ShutdownTimeout:     job.ShutdownTimeout,
 		OnDDLError:          job.OnDDLError,
+		OnPositionLost:      job.OnPositionLost,
 		IgnoreIncompatible:  job.IgnoreIncompatible,
+		Metrics:             obs.Metrics,
 		Log:                 log,
+		Summary:             obs.Summary,
+		SummaryAsLog:        obs.SummaryAsLog,
 	})
 }
 

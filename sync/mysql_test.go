@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"database/sql"
 	"fmt"
 	"regexp"
 	"strings"
@@ -19,16 +20,17 @@ type mysqlServer struct {
 	mariadb        bool
 	newDB          func(t testing.TB) string
 	exec           func(t testing.TB, db string, stmts ...string)
+	open           func(t testing.TB, db string) *sql.DB // a root pool on db
 }
 
 func mariaDBServer(t *testing.T) mysqlServer {
 	s := mariadb.Shared(t)
-	return mysqlServer{s.Host, s.Port, s.ReplUser, s.ReplPassword, true, s.DB, s.Exec}
+	return mysqlServer{s.Host, s.Port, s.ReplUser, s.ReplPassword, true, s.DB, s.Exec, s.Open}
 }
 
 func mySQLServer(t *testing.T) mysqlServer {
 	s := mysqlkit.Shared(t) // skips unless DORIS_SYNC_TEST_MYSQL=1
-	return mysqlServer{s.Host, s.Port, s.ReplUser, s.ReplPassword, false, s.DB, s.Exec}
+	return mysqlServer{s.Host, s.Port, s.ReplUser, s.ReplPassword, false, s.DB, s.Exec, s.Open}
 }
 
 func (s mysqlServer) sourceConf(db string) []string {

@@ -8,6 +8,7 @@ import (
 	"github.com/doris-sync/doris-sync/ddl"
 	"github.com/doris-sync/doris-sync/schema"
 	"github.com/doris-sync/doris-sync/sink"
+	"github.com/doris-sync/doris-sync/sync/metrics"
 )
 
 // target is one Doris table the job loads, fed by one or more source tables
@@ -19,6 +20,7 @@ type target struct {
 	load   []ddl.Column
 	handle *sink.TableHandle
 	routes []*route
+	stats  *metrics.Table // its numbers in the operator's view (engine.tableStats)
 }
 
 func (t *target) name() string { return t.plan.Database + "." + t.plan.Table }

@@ -18,12 +18,18 @@ import (
 	"github.com/doris-sync/doris-sync/sink/fe"
 )
 
-// Run runs a validated job: the prepare phase alone for --dry-run (the plan on out) and
-// --create-table-only (a per-table summary on out), otherwise the whole replication
-// (ReplicateJob). Progress goes to the default slog logger.
+// Run runs a validated job with the zero Observer: see RunObserved.
 func Run(ctx context.Context, job *config.Job, out io.Writer) error {
+	return RunObserved(ctx, job, out, Observer{})
+}
+
+// RunObserved runs a validated job: the prepare phase alone for --dry-run (the plan on
+// out) and --create-table-only (a per-table summary on out), otherwise the whole
+// replication (ReplicateJobObserved, reporting to obs). Progress goes to the default
+// slog logger.
+func RunObserved(ctx context.Context, job *config.Job, out io.Writer, obs Observer) error {
 	if !job.DryRun && !job.CreateTableOnly {
-		return ReplicateJob(ctx, job, out)
+		return ReplicateJobObserved(ctx, job, out, obs)
 	}
 	_, err := run(ctx, job, out)
 	return err

@@ -304,6 +304,7 @@ func (e *engine) planChunks(ctx context.Context, sess Snapshot, sessPos json.Raw
 				tp.SeqBase = base
 				tp.Position = sessPos
 				st.PositionSeq = base + seqSpan
+				e.snapshotGauges(st, rt.target, false)
 				return nil
 			})
 			if err != nil {
@@ -348,7 +349,14 @@ func (e *engine) planChunks(ctx context.Context, sess Snapshot, sessPos json.Raw
 			}
 			last = isLast
 			if len(bounds) > 0 {
-				if err := e.l.update(func(st *state.State) error { return st.ExtendPlan(rt.key, bounds) }); err != nil {
+				err := e.l.update(func(st *state.State) error {
+					if err := st.ExtendPlan(rt.key, bounds); err != nil {
+						return err
+					}
+					e.snapshotGauges(st, rt.target, false)
+					return nil
+				})
+				if err != nil {
 					return err
 				}
 			}
@@ -415,6 +423,7 @@ func (e *engine) writeChunk(ctx context.Context, t *chunkTask, tick <-chan time.
 			}
 			t.rows += int64(len(rows))
 			e.snapRows += int64(len(rows))
+			e.tableStats(rt.target).RowsCopied().Add(int64(len(rows)))
 		case <-tick:
 			if err := e.markChunks(); err != nil {
 				return err
@@ -449,6 +458,9 @@ func (e *engine) markChunks() error {
 			if tp := st.Snapshot[t.rt.key]; tp.Done {
 				finished = append(finished, fmt.Sprintf("%s (%d rows)", t.rt.id, tp.RowsCopied))
 			}
+		}
+		for _, t := range done {
+			e.snapshotGauges(st, t.rt.target, false)
 		}
 		return nil
 	})

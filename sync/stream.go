@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/doris-sync/doris-sync/exitcode"
@@ -67,7 +68,7 @@ func (e *engine) stream(ctx context.Context) (err error) {
 			rt.skipThrough = pos
 		}
 	}
-	e.ends.add(seq, from)
+	e.ends.add(seq, from, time.Time{})
 	if err := e.w.Advance(seq); err != nil {
 		return err
 	}
@@ -104,9 +105,14 @@ func (e *engine) stream(ctx context.Context) (err error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	items := make(chan streamItem, 256)
+	// waitingSince is when the reader began waiting for the source's next event (unix
+	// nanoseconds), 0 while it holds one: an idle source keeps it waiting.
+	var waitingSince atomic.Int64
 	go func() {
 		for {
+			waitingSince.Store(time.Now().UnixNano())
 			ev, err := s.Next(rctx)
+			waitingSince.Store(0)
 			select {
 			case items <- streamItem{ev: ev, err: err}:
 			case <-rctx.Done():
@@ -121,6 +127,7 @@ func (e *engine) stream(ctx context.Context) (err error) {
 	tick := time.NewTicker(e.opts.CheckpointInterval)
 	defer tick.Stop()
 	inTxn := false
+	var txnCommit time.Time // commit time of the transaction being read
 	for {
 		select {
 		case <-ctx.Done():
@@ -128,6 +135,19 @@ func (e *engine) stream(ctx context.Context) (err error) {
 		case <-tick.C:
 			if err := e.checkpoint(ctx); err != nil {
 				return err
+			}
+			// Caught up and idle: the source has had nothing more for a whole interval,
+			// no transaction is open, and every end it delivered is checkpointed, so
+			// Doris holds everything the source has: no lag. (A source catching up
+			// delivers without pause, so it never looks idle.)
+			since := waitingSince.Load()
+			idle := since != 0 && time.Since(time.Unix(0, since)) >= e.opts.CheckpointInterval &&
+				!inTxn && len(items) == 0 && e.ends.pending() == 0
+			if idle {
+				e.inSyncAt = time.Now()
+				e.reg.SetLag(0)
+			} else {
+				e.observeInSync(time.Time{}) // the lag grows while nothing newer is loaded
 			}
 		case it := <-items:
 			if it.err != nil {
@@ -144,8 +164,8 @@ func (e *engine) stream(ctx context.Context) (err error) {
 				if err := e.w.Advance(seq); err != nil {
 					return err
 				}
-				e.ends.add(seq, it.ev.Position)
-				inTxn = false
+				e.ends.add(seq, it.ev.Position, txnCommit)
+				inTxn, txnCommit = false, time.Time{}
 				if e.ddlPending {
 					e.ddlPending = false
 					if err := e.checkpoint(ctx); err != nil {
@@ -160,6 +180,9 @@ func (e *engine) stream(ctx context.Context) (err error) {
 			if !inTxn {
 				seq++
 				inTxn = true
+			}
+			if ch.CommitTime.After(txnCommit) {
+				txnCommit = ch.CommitTime
 			}
 			if err := e.apply(ctx, ch, seq); err != nil {
 				return err
@@ -189,7 +212,7 @@ func (e *engine) caughtUp(pos schema.Position) (bool, error) {
 // with the remedy.
 func (e *engine) streamError(from schema.Position, err error) error {
 	if errors.Is(err, ErrPositionLost) || exitcode.IsPositionLost(err) {
-		return exitcode.PositionLost(fmt.Errorf("job %q cannot resume: %w. The saved position %s is gone upstream, so changes after it are lost to this job: take a new snapshot by running with another --job-name, or by deleting %s",
+		return exitcode.PositionLost(fmt.Errorf("job %q cannot resume: %w. The saved position %s is gone upstream, so changes after it are lost to this job: run again with --on-position-lost=resnapshot to copy every table again (tables without a key are emptied first), or start over with another --job-name or by deleting %s",
 			e.opts.JobName, err, from, e.l.store.Path()))
 	}
 	return fmt.Errorf("stream from %s: %w", from, err)
@@ -249,6 +272,9 @@ func (e *engine) apply(ctx context.Context, ch *schema.Change, seq uint64) error
 	if out.Row == nil {
 		return fmt.Errorf("stream: %s of %s carries no row", ch.Op, ch.Table)
 	}
-	e.changes++
-	return e.w.Write(ctx, rt.target.handle, out)
+	if err := e.w.Write(ctx, rt.target.handle, out); err != nil {
+		return err
+	}
+	e.tableStats(rt.target).Changes().Inc()
+	return nil
 }

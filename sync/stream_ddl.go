@@ -43,7 +43,15 @@ func (e *engine) applyDDL(ctx context.Context, ch *schema.Change) error {
 	if rt == nil && (ch.NewSchema == nil || ch.NewSchema.ID != ch.Table || !e.planner.Namer().Includes(ch.Table.Name)) {
 		return nil // not a table of this job
 	}
-	e.ddls++
+	if err := e.handleDDL(ctx, rt, ch); err != nil {
+		return err
+	}
+	e.reg.DDLApplied()
+	return nil
+}
+
+// handleDDL acts on a DDL of one of the job's tables (rt nil: a table created upstream).
+func (e *engine) handleDDL(ctx context.Context, rt *route, ch *schema.Change) error {
 	if err := e.ddlBarrier(ctx); err != nil {
 		return err
 	}
@@ -115,6 +123,7 @@ func (e *engine) addTable(ctx context.Context, ch *schema.Change) error {
 	if err != nil {
 		return err
 	}
+	e.track(tgt)
 	if tgt.handle, err = e.w.Register(tgt.spec()); err != nil {
 		return err
 	}

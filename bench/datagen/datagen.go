@@ -156,13 +156,14 @@ func CreateChangesProc(d Dialect, table string) string {
 	delTo := fmt.Sprintf("%d * k + %d", TxnInserts, TxnUpdates+TxnDeletes)
 	if d == Postgres {
 		return fmt.Sprintf(`CREATE PROCEDURE %[1]s(p_first bigint, p_count bigint) LANGUAGE plpgsql AS $proc$
-DECLARE k bigint;
+DECLARE k bigint := p_first; -- not a FOR loop: its variable would be an integer
 BEGIN
-  FOR k IN p_first .. p_first + p_count - 1 LOOP
+  WHILE k < p_first + p_count LOOP
     INSERT INTO %[2]s SELECT %[3]s FROM generate_series(%[4]s + 1, %[4]s + %[5]d) AS g(rid);
     UPDATE %[2]s SET tenant = tenant + 1, amount = amount + 1 WHERE id BETWEEN %[6]s AND %[7]s;
     DELETE FROM %[2]s WHERE id BETWEEN %[8]s AND %[9]s;
     COMMIT;
+    k := k + 1;
   END LOOP;
 END
 $proc$`, ProcName(table), table, rowSelect(d, "g.rid"), ins, TxnInserts, upFrom, upTo, delFrom, delTo)

@@ -121,12 +121,13 @@ func TestWorkloadPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Exec(ctx, fmt.Sprintf("SELECT pg_drop_replication_slot('%s')", slot)) })
-	if err := c.Exec(ctx, CallChanges("cdc", 5, 4)); err != nil {
+	// 40 transactions take ids past 2147, where id * 1000003 no longer fits an integer.
+	if err := c.Exec(ctx, CallChanges("cdc", 5, 40)); err != nil {
 		t.Fatal(err)
 	}
 	q := fmt.Sprintf("SELECT COUNT(*) FROM pg_logical_slot_get_changes('%s', NULL, NULL) WHERE data LIKE 'table public.cdc:%%'", slot)
-	if n, err := c.QueryInt(ctx, q); err != nil || n != 4*TxnChanges {
-		t.Errorf("decoded %d row changes (%v), want %d", n, err, 4*TxnChanges)
+	if n, err := c.QueryInt(ctx, q); err != nil || n != 40*TxnChanges {
+		t.Errorf("decoded %d row changes (%v), want %d", n, err, 40*TxnChanges)
 	}
 	q = fmt.Sprintf("SELECT COUNT(*) FROM pg_logical_slot_peek_changes('%s', NULL, NULL)", slot)
 	if n, err := c.QueryInt(ctx, q); err != nil || n != 0 {

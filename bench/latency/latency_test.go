@@ -182,3 +182,25 @@ func TestRunFailsWhenRowsNeverArrive(t *testing.T) {
 type nopInserter struct{}
 
 func (nopInserter) Insert(context.Context, int64, int) error { return nil }
+
+// warmOnlyInserter loads the warm-up transaction and loses every later one.
+type warmOnlyInserter struct{ f *fakeStandin }
+
+func (w *warmOnlyInserter) Insert(_ context.Context, first int64, n int) error {
+	if first == 1 {
+		w.f.add(ok("lat", int64(n)))
+	}
+	return nil
+}
+
+func TestRunFailsWhenSteadyRowsGoMissing(t *testing.T) {
+	f := &fakeStandin{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	w := &Watcher{URL: srv.URL, DB: "ods", Table: "lat"}
+	cfg := Config{Rate: 1000, Duration: 20 * time.Millisecond, TxnRows: 10, PollEvery: time.Millisecond, DrainTimeout: 100 * time.Millisecond}
+	_, err := Run(context.Background(), cfg, &warmOnlyInserter{f}, w, 1, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "only 0 of 20 rows visible") {
+		t.Errorf("Run = %v, want an error saying 0 of 20 rows became visible", err)
+	}
+}

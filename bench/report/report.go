@@ -92,7 +92,7 @@ var Scenarios = []Scenario{
 	{ID: "snap-mariadb", Title: "1 MariaDB snapshot", Kind: Snapshot, Baseline: "mariadb-dump --quick --single-transaction", MaxRatio: 1.0},
 	{ID: "snap-postgres", Title: "2 PostgreSQL snapshot", Kind: Snapshot, Baseline: `psql \copy t TO /dev/null`, MaxRatio: 1.3},
 	{ID: "cdc-mariadb", Title: "3 MariaDB CDC", Kind: Stream, Baseline: "mariadb-binlog --verbose (local files)", MinPerSecond: 100000},
-	{ID: "cdc-postgres", Title: "4 PostgreSQL CDC", Kind: Stream, Baseline: "pg_logical_slot_get_binary_changes (pgoutput, in server)", MinPerSecond: 100000},
+	{ID: "cdc-postgres", Title: "4 PostgreSQL CDC", Kind: Stream, Baseline: "pg_recvlogical (pgoutput) to /dev/null", MinPerSecond: 100000},
 	{ID: "latency-default", Title: "5 latency, default flush (10s)", Kind: Visibility, MaxP99: 2},
 	{ID: "latency-1s", Title: "5b latency, sink.buffer-flush.interval=1s", Kind: Visibility, MaxP99: 2},
 }
@@ -149,8 +149,8 @@ func perRun(samples []Sample, scenario, subject, num, den string) []float64 {
 // Table renders the summary table (Markdown) of the scenarios that have measurements.
 func Table(samples []Sample, scenarios []Scenario) string {
 	var b strings.Builder
-	b.WriteString("| scenario | doris-sync: median (min–max) | baseline: median (min–max) | ratio | throughput: median (min–max) | peak RSS doris-sync (baseline) | target | verdict |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| scenario | doris-sync: median (min–max) | baseline: median (min–max) | ratio | throughput: median (min–max) | peak RSS doris-sync (baseline) | CPU s: doris-sync / source server / stand-in (baseline / server) | target | verdict |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, sc := range scenarios {
 		secs := summarize(values(samples, sc.ID, DorisSync, "seconds"))
 		p99 := summarize(values(samples, sc.ID, DorisSync, "p99_s"))
@@ -159,7 +159,7 @@ func Table(samples []Sample, scenarios []Scenario) string {
 		}
 		rss := summarize(values(samples, sc.ID, DorisSync, "rss_kb"))
 		baseRSS := summarize(values(samples, sc.ID, Baseline, "rss_kb"))
-		var cells [7]string
+		var cells [8]string
 		var misses []string
 		var targets []string
 
@@ -167,7 +167,7 @@ func Table(samples []Sample, scenarios []Scenario) string {
 		case Visibility:
 			p50 := summarize(values(samples, sc.ID, DorisSync, "p50_s"))
 			mx := summarize(values(samples, sc.ID, DorisSync, "max_s"))
-			cells[0] = fmt.Sprintf("p50 %s (%s–%s), p99 %s (%s–%s), max %s; %d runs",
+			cells[0] = fmt.Sprintf("p50 %s (%s–%s), p99 %s (%s–%s), max %s; n=%d",
 				secs3(p50.med), secs3(p50.min), secs3(p50.max), secs3(p99.med), secs3(p99.min), secs3(p99.max), secs3(mx.max), p99.n)
 			cells[1], cells[2] = "–", "–"
 			rate := summarize(values(samples, sc.ID, DorisSync, "rate"))
@@ -179,7 +179,7 @@ func Table(samples []Sample, scenarios []Scenario) string {
 				}
 			}
 		default:
-			cells[0] = fmt.Sprintf("%s (%s–%s); %d runs", secs3(secs.med), secs3(secs.min), secs3(secs.max), secs.n)
+			cells[0] = fmt.Sprintf("%s (%s–%s); n=%d", secs3(secs.med), secs3(secs.min), secs3(secs.max), secs.n)
 			base := summarize(values(samples, sc.ID, Baseline, "seconds"))
 			cells[1], cells[2] = "–", "–"
 			if base.n > 0 {
@@ -223,15 +223,32 @@ func Table(samples []Sample, scenarios []Scenario) string {
 		} else {
 			misses = append(misses, "RSS not measured")
 		}
+		cells[5] = cpuCell(samples, sc.ID)
 		targets = append(targets, fmt.Sprintf("RSS ≤ %d MB", MaxRSSMB))
-		cells[5] = strings.Join(targets, ", ")
-		cells[6] = "met"
+		cells[6] = strings.Join(targets, ", ")
+		cells[7] = "met"
 		if len(misses) > 0 {
-			cells[6] = "**missed: " + strings.Join(misses, ", ") + "**"
+			cells[7] = "**missed: " + strings.Join(misses, ", ") + "**"
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", sc.Title, strings.Join(cells[:], " | "))
 	}
 	return b.String()
+}
+
+// cpuCell is the median CPU time of doris-sync, the source server and the stand-in during
+// its runs, then of the baseline and the server during the baseline's: on a 2-core
+// machine it shows who had the cores.
+func cpuCell(samples []Sample, scenario string) string {
+	cpu := summarize(values(samples, scenario, DorisSync, "cpu_s"))
+	if cpu.n == 0 {
+		return "–"
+	}
+	out := fmt.Sprintf("%.1f / %.1f / %.1f", cpu.med, summarize(values(samples, scenario, DorisSync, "server_cpu_s")).med,
+		summarize(values(samples, scenario, DorisSync, "standin_cpu_s")).med)
+	if b := summarize(values(samples, scenario, Baseline, "cpu_s")); b.n > 0 {
+		out += fmt.Sprintf(" (%.1f / %.1f)", b.med, summarize(values(samples, scenario, Baseline, "server_cpu_s")).med)
+	}
+	return out
 }
 
 // secs3 prints seconds with three significant digits.

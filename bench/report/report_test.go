@@ -16,6 +16,11 @@ snap-mariadb	doris-sync	3	seconds	20
 snap-mariadb	doris-sync	3	rss_kb	153600
 snap-mariadb	doris-sync	3	count	2000000
 snap-mariadb	baseline	1	seconds	8
+snap-mariadb	doris-sync	1	cpu_s	9
+snap-mariadb	doris-sync	1	server_cpu_s	4
+snap-mariadb	doris-sync	1	standin_cpu_s	1.5
+snap-mariadb	baseline	1	cpu_s	2.5
+snap-mariadb	baseline	1	server_cpu_s	5
 snap-mariadb	baseline	2	seconds	9
 snap-mariadb	baseline	3	seconds	7
 
@@ -53,7 +58,7 @@ func row(t *testing.T, table, title string) []string {
 func TestTableMediansRatioThroughputAndVerdict(t *testing.T) {
 	table := Table(parse(t, recorded), Scenarios)
 	snap := row(t, table, "1 MariaDB snapshot")
-	if want := "12.0 s (10.0 s–20.0 s); 3 runs"; snap[0] != want {
+	if want := "12.0 s (10.0 s–20.0 s); n=3"; snap[0] != want {
 		t.Errorf("doris-sync cell = %q, want %q", snap[0], want)
 	}
 	if !strings.HasPrefix(snap[1], "8.00 s (7.00 s–9.00 s)") {
@@ -69,17 +74,20 @@ func TestTableMediansRatioThroughputAndVerdict(t *testing.T) {
 	if snap[4] != "200 MB" {
 		t.Errorf("peak RSS = %q, want the largest run, 200 MB", snap[4])
 	}
-	if snap[6] != "**missed: ratio**" {
-		t.Errorf("verdict = %q, want the ratio missed", snap[6])
+	if snap[5] != "9.0 / 4.0 / 1.5 (2.5 / 5.0)" {
+		t.Errorf("CPU cell = %q", snap[5])
+	}
+	if snap[7] != "**missed: ratio**" {
+		t.Errorf("verdict = %q, want the ratio missed", snap[7])
 	}
 
 	cdc := row(t, table, "3 MariaDB CDC")
-	if cdc[3] != "200k events/s (200k–200k)" || cdc[4] != "400 MB" || cdc[6] != "**missed: RSS**" {
+	if cdc[3] != "200k events/s (200k–200k)" || cdc[4] != "400 MB" || cdc[7] != "**missed: RSS**" {
 		t.Errorf("cdc row = %q", cdc)
 	}
 
 	lat := row(t, table, "5 latency, default flush (10s)")
-	if !strings.HasPrefix(lat[0], "p50 5.50 s") || !strings.Contains(lat[0], "p99 10.2 s") || lat[6] != "**missed: p99**" {
+	if !strings.HasPrefix(lat[0], "p50 5.50 s") || !strings.Contains(lat[0], "p99 10.2 s") || lat[7] != "**missed: p99**" {
 		t.Errorf("latency row = %q", lat)
 	}
 	if strings.Contains(table, "PostgreSQL") {
@@ -89,7 +97,7 @@ func TestTableMediansRatioThroughputAndVerdict(t *testing.T) {
 
 func TestTableMetTargets(t *testing.T) {
 	table := Table(parse(t, "cdc-postgres\tdoris-sync\t1\tseconds\t4\ncdc-postgres\tdoris-sync\t1\tcount\t1000000\ncdc-postgres\tdoris-sync\t1\trss_kb\t100000\n"), Scenarios)
-	if got := row(t, table, "4 PostgreSQL CDC")[6]; got != "met" {
+	if got := row(t, table, "4 PostgreSQL CDC")[7]; got != "met" {
 		t.Errorf("verdict = %q, want met (250k events/s, 98 MB)", got)
 	}
 }

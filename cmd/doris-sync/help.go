@@ -93,7 +93,7 @@ func syncExample(kind config.Kind) string {
 const exitCodes = `0  success: finished, caught up (--stop-when-caught-up), or stopped by SIGINT/SIGTERM after a checkpoint
 1  runtime error (connection, permission, Doris rejected a load, …)
 2  usage or configuration error: bad flag, bad or missing key, unreadable file
-3  the saved position is no longer available at the source (purged binlog, dropped slot, expired resume token): start over with a new snapshot, with a new --job-name or after removing the job's state from --state-dir`
+3  the saved position is no longer available at the source (purged binlog, dropped slot, expired resume token): run with --on-position-lost=resnapshot to copy every table again, or start over with a new --job-name or after removing the job's state from --state-dir`
 
 // manPage renders the help of a doris-sync command like a manual page; ok is
 // false for commands that keep cobra's help (completion).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/doris-sync/doris-sync/config"
 	"github.com/doris-sync/doris-sync/exitcode"
+	dsync "github.com/doris-sync/doris-sync/sync"
 )
 
 // result is one in-process run of the command line.
@@ -39,7 +40,7 @@ func captureJob(t *testing.T) *[]*config.Job {
 	t.Helper()
 	var jobs []*config.Job
 	saved := runSync
-	runSync = func(ctx context.Context, job *config.Job, _ io.Writer) error {
+	runSync = func(ctx context.Context, job *config.Job, _ io.Writer, _ dsync.Observer) error {
 		jobs = append(jobs, job)
 		return nil
 	}
@@ -306,7 +307,7 @@ func TestJSONLogs(t *testing.T) {
 func TestContextReachesTheEngine(t *testing.T) {
 	var got error
 	saved := runSync
-	runSync = func(ctx context.Context, job *config.Job, _ io.Writer) error {
+	runSync = func(ctx context.Context, job *config.Job, _ io.Writer, _ dsync.Observer) error {
 		got = ctx.Err()
 		return exitcode.PositionLost(errors.New("binlog mysql-bin.000001 was purged: run again with a new --job-name to take a new snapshot"))
 	}

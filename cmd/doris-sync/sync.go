@@ -37,12 +37,14 @@ func newSyncCmd(kind config.Kind) *cobra.Command {
 			if err != nil {
 				return fromRun(err)
 			}
-			slog.SetDefault(newLogger(c.ErrOrStderr(), job.LogFormat, job.SlogLevel()))
+			logOut := &switchWriter{w: c.ErrOrStderr()}
+			log := newLogger(logOut, job.LogFormat, job.SlogLevel())
+			slog.SetDefault(log)
 			for _, w := range warnings {
 				slog.Warn(w)
 			}
 			slog.Debug("effective settings", "job", job)
-			return fromRun(runSync(c.Context(), job, c.OutOrStdout()))
+			return fromRun(syncJob(c.Context(), job, c.OutOrStdout(), c.ErrOrStderr(), logOut, log))
 		},
 	}
 	fs := c.Flags()

@@ -293,10 +293,49 @@ func (sn *Snapshot) mariaDBGTID(ctx context.Context) error {
 		return fmt.Errorf("BINLOG_GTID_POS(%s, %d): %w", sn.pos.File, sn.pos.Pos, err)
 	}
 	if !gtid.Valid {
-		return fmt.Errorf("BINLOG_GTID_POS(%s, %d) is NULL: the binlog file is gone", sn.pos.File, sn.pos.Pos)
+		// NULL also comes when the server cannot read the file up to the offset: it
+		// reads with the global max_allowed_packet, and a row event of a larger
+		// transaction (a 16 MB BLOB under the 16 MB default) stops it. The file and
+		// offset are an exact position on this server, so the stream starts from them.
+		kept, err := binlogFileListed(ctx, sn.pool, sn.pos.File)
+		if err != nil {
+			return fmt.Errorf("BINLOG_GTID_POS(%s, %d) is NULL; list the binary logs: %w", sn.pos.File, sn.pos.Pos, err)
+		}
+		if !kept {
+			return fmt.Errorf("BINLOG_GTID_POS(%s, %d) is NULL: the binlog file is gone", sn.pos.File, sn.pos.Pos)
+		}
+		sn.log.Warn("the server cannot turn the snapshot's binlog offset into a GTID position (BINLOG_GTID_POS is NULL, typically because an event before it is larger than max_allowed_packet): the position is kept as binlog file and offset, exact on this server but not across a failover",
+			"file", sn.pos.File, "pos", sn.pos.Pos)
+		return nil
 	}
 	sn.pos.GTIDMode, sn.pos.GTID = true, gtid.String
 	return nil
+}
+
+// binlogFileListed reports whether SHOW BINARY LOGS lists the file.
+func binlogFileListed(ctx context.Context, pool *sql.DB, file string) (bool, error) {
+	rows, err := pool.QueryContext(ctx, "SHOW BINARY LOGS")
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return false, err
+	}
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	found := false
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return false, err
+		}
+		found = found || string(vals[0]) == file
+	}
+	return found, rows.Err()
 }
 
 func allSame(ps []Position) bool {

@@ -35,6 +35,7 @@ func testTransactions(t *testing.T, srv cdcServer, compressed bool) {
 	if compressed {
 		session = append(session, "SET SESSION binlog_transaction_compression = ON")
 	}
+	written := time.Now().Truncate(time.Second) // binlog event times are whole seconds
 	srv.exec(t, db, append(session,
 		"INSERT INTO a VALUES (1, 'one'), (2, 'two')",
 		"BEGIN",
@@ -83,6 +84,12 @@ func testTransactions(t *testing.T, srv cdcServer, compressed bool) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("changes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Every change carries its transaction's event time (same clock: the server runs here).
+	for i, ch := range c.changes {
+		if ch.CommitTime.Before(written) || ch.CommitTime.After(time.Now()) {
+			t.Errorf("change %d (%s): commit time %v, want the moment it was written (from %v)", i, got[i], ch.CommitTime, written)
+		}
 	}
 	// Transactions: [0,1] [2..5] (untracked 6) [6] [7]; each change's commit count
 	// tells which commit it precedes.
@@ -390,8 +397,11 @@ func testXATransaction(t *testing.T, srv cdcServer) {
 	src := srv.source(t, db)
 	tables := discoverTables(t, src)
 	from := currentPosition(t, src)
-	srv.exec(t, db, "XA START 'x1'", "INSERT INTO x VALUES (1)", "INSERT INTO x VALUES (2)", "XA END 'x1'", "XA PREPARE 'x1'")
-	srv.exec(t, db, "XA COMMIT 'x1'", "INSERT INTO x VALUES (3)")
+	// One connection throughout: committing from a second connection races the server
+	// noticing that the first one (which still owns the prepared XID) has gone, and the
+	// INSERT then waits out innodb_lock_wait_timeout (50 s) on the prepared rows' locks.
+	srv.exec(t, db, "XA START 'x1'", "INSERT INTO x VALUES (1)", "INSERT INTO x VALUES (2)", "XA END 'x1'", "XA PREPARE 'x1'",
+		"XA COMMIT 'x1'", "INSERT INTO x VALUES (3)")
 	c := streamUntil(t, src, from, []*schema.Table{tables["x"]}, StreamOptions{})
 	var got []string
 	for _, ch := range c.changes {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
@@ -34,6 +35,7 @@ type streamer struct {
 	txnPos    Position        // the position changes of the current transaction carry
 	txnNext   gomysql.GTIDSet // GTID mode: the set after the current transaction
 	emitted   int             // changes emitted in the current transaction
+	eventTime time.Time       // header time of the last event read (whole seconds), for CommitTime
 	skip      int             // changes of the current transaction already emitted before a reconnect
 	skipTxn   Position        // GTID mode: the transaction skip applies to
 
@@ -91,6 +93,9 @@ func (st *streamer) resetConnection() {
 
 func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) error {
 	h := ev.Header
+	if _, beat := ev.Event.(*replication.HeartbeatEvent); !beat && h != nil && h.Timestamp != 0 {
+		st.eventTime = time.Unix(int64(h.Timestamp), 0)
+	}
 	switch e := ev.Event.(type) {
 	case *replication.RotateEvent:
 		st.file = string(e.NextLogName)
@@ -248,6 +253,9 @@ func (st *streamer) emit(c schema.Change) error {
 		st.skip--
 		return nil
 	}
+	if c.CommitTime.IsZero() {
+		c.CommitTime = st.eventTime
+	}
 	return st.opts.Emit(c)
 }
 
@@ -272,6 +280,17 @@ func (st *streamer) query(ctx context.Context, e *replication.QueryEvent, h *rep
 		return st.commit(h.LogPos)
 	}
 	if st.sawBegin {
+		if create, ok := createInTransaction(q); ok {
+			// CREATE TABLE … SELECT under binlog_format ROW is one transaction: BEGIN
+			// (MariaDB: a GTID event that is not standalone), the CREATE TABLE with the
+			// result's columns (MySQL 8.0.21+ appends START TRANSACTION), the rows, the
+			// commit. The table exists from here on, for the rows that follow.
+			ddlPos := st.txnPos
+			if !st.committed.GTIDMode {
+				ddlPos = Position{Flavor: st.si.flavor, File: st.file, Pos: h.LogPos}
+			}
+			return st.ddl(ctx, create, string(e.Schema), ddlPos)
+		}
 		// A statement inside a transaction (SAVEPOINT, or statement-based DML).
 		return st.statementDML(q, string(e.Schema))
 	}
@@ -287,6 +306,19 @@ func (st *streamer) query(ctx context.Context, e *replication.QueryEvent, h *rep
 		return err
 	}
 	return st.commit(h.LogPos)
+}
+
+// createInTransaction recognises the CREATE TABLE of a CREATE TABLE … SELECT logged in
+// row format, and returns it without MySQL's trailing START TRANSACTION.
+func createInTransaction(q string) (string, bool) {
+	if class, _, _ := classifyDDL(q, ""); class != ddlCreateTable {
+		return "", false
+	}
+	const suffix = "START TRANSACTION"
+	if n := len(q) - len(suffix); n > 0 && strings.EqualFold(q[n:], suffix) && strings.ContainsAny(q[n-1:n], " \t\r\n)") {
+		q = strings.TrimSpace(q[:n])
+	}
+	return q, true
 }
 
 // statementDML stops on a DML statement logged as text (binlog_format STATEMENT or

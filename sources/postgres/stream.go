@@ -375,6 +375,7 @@ type session struct {
 	// The open transaction (between Begin and Commit, or a streamed one on replay).
 	inTxn    bool
 	txCommit LSN
+	txTime   time.Time // the transaction's commit timestamp, for CommitTime
 	txSeq    uint64
 	pending  *schema.Change // the latest change, held until the next one or the commit
 
@@ -613,6 +614,7 @@ func (ss *session) wal(ctx context.Context, data []byte) error {
 	switch m := msg.(type) {
 	case *pglogrepl.BeginMessage:
 		ss.begin(LSN(m.FinalLSN))
+		ss.txTime = m.CommitTime
 		return nil
 	case *pglogrepl.CommitMessage:
 		if !ss.inTxn || LSN(m.CommitLSN) != ss.txCommit {
@@ -624,7 +626,7 @@ func (ss *session) wal(ctx context.Context, data []byte) error {
 }
 
 func (ss *session) begin(commit LSN) {
-	ss.inTxn, ss.txCommit, ss.txSeq, ss.pending = true, commit, 0, nil
+	ss.inTxn, ss.txCommit, ss.txSeq, ss.pending, ss.txTime = true, commit, 0, nil, time.Time{}
 }
 
 // commit emits the held last change with the transaction's end, or reports the end as
@@ -659,6 +661,7 @@ func (ss *session) streamCommit(ctx context.Context, m *pglogrepl.StreamCommitMe
 	defer sp.close()
 	ss.s.stats.streamed.Add(1)
 	ss.begin(LSN(m.CommitLSN))
+	ss.txTime = m.CommitTime
 	err := sp.replay(func(rec []byte) error {
 		msg, err := pglogrepl.ParseV2(rec, true)
 		if err != nil {
@@ -789,6 +792,7 @@ func (ss *session) push(ch schema.Change) error {
 		return err
 	}
 	ch.Position = pos
+	ch.CommitTime = ss.txTime
 	ss.pending = &ch
 	return nil
 }

@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/doris-sync/doris-sync/schema"
 )
@@ -47,6 +49,16 @@ func (ss *session) onRelation(ctx context.Context, m *pglogrepl.RelationMessage)
 	}
 	known := s.known[id]
 	rel := &relation{id: id, cols: cols, follow: known != nil || s.opts.Match != nil && s.opts.Match(id)}
+	if known == nil && rel.follow {
+		// PostgreSQL 13–15 send a partition's own Relation message after its root's
+		// even when the publication sends its rows under the root (publish_via_partition_root,
+		// which the preflight requires): a partition is never a table of its own.
+		partition, err := ss.isPartition(ctx, m.RelationID)
+		if err != nil {
+			return err
+		}
+		rel.follow = !partition
+	}
 	s.rels[m.RelationID] = rel
 	if !rel.follow {
 		return nil
@@ -70,13 +82,28 @@ func (ss *session) onRelation(ctx context.Context, m *pglogrepl.RelationMessage)
 		return err
 	}
 	ch := schema.Change{
-		Table:     id,
-		Op:        schema.OpDDL,
-		DDL:       reconstructDDL(known, table),
-		NewSchema: table,
-		Position:  Position{Commit: ss.txCommit, Seq: 2*ss.txSeq + 1}, // before the next row
+		Table:      id,
+		Op:         schema.OpDDL,
+		DDL:        reconstructDDL(known, table),
+		NewSchema:  table,
+		Position:   Position{Commit: ss.txCommit, Seq: 2*ss.txSeq + 1}, // before the next row
+		CommitTime: ss.txTime,
 	}
 	return ss.emitChange(ch)
+}
+
+// isPartition reports whether the relation is a partition of another table (false when
+// it no longer exists).
+func (ss *session) isPartition(ctx context.Context, relID uint32) (bool, error) {
+	var partition bool
+	err := ss.catalog.conn.QueryRow(ctx, "SELECT relispartition FROM pg_class WHERE oid = $1", relID).Scan(&partition)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, ss.catalog.queryError("look up a relation", err)
+	}
+	return partition, nil
 }
 
 // describeTypes loads the columns' types into the session's resolver and returns their

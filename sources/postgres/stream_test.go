@@ -35,6 +35,7 @@ func TestStreamKeyUpdateDeleteTruncate(t *testing.T) {
 	tables := e.tables("kv")
 	e.publish(tables)
 	run := startStream(t, e.repl, StreamOptions{Tables: tables}, e.createSlot(), 0)
+	written := time.Now()
 	e.exec(
 		"INSERT INTO kv VALUES (1, 'a'), (2, 'b')",
 		"UPDATE kv SET id = 10 WHERE id = 1",
@@ -61,6 +62,13 @@ func TestStreamKeyUpdateDeleteTruncate(t *testing.T) {
 		if c.Op != w.op || c.Table != tables[0].ID || !reflect.DeepEqual(c.Before, w.before) || !reflect.DeepEqual(c.After, w.after) {
 			t.Errorf("change %d: got %s before=%#v after=%#v, want %s before=%#v after=%#v", i, c.Op, c.Before, c.After, w.op, w.before, w.after)
 		}
+		// The transaction's commit timestamp (same clock: the server runs here).
+		if c.CommitTime.Before(written.Add(-time.Millisecond)) || c.CommitTime.After(time.Now()) {
+			t.Errorf("change %d: commit time %v, want the moment it was committed (from %v)", i, c.CommitTime, written)
+		}
+	}
+	if !changes[0].CommitTime.Equal(changes[1].CommitTime) {
+		t.Errorf("the changes of one transaction carry its one commit time: %v, %v", changes[0].CommitTime, changes[1].CommitTime)
 	}
 	checkTransactions(t, changes)
 }

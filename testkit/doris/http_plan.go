@@ -278,7 +278,7 @@ func (l *loadRun) convertRow(p *loadPlan, fields []SourceField) (Row, bool, stri
 		col := &p.cols[c]
 		si := p.colSrc[c]
 		if si >= 0 && !fields[si].Missing {
-			v, reason, err := LoadValue(col, fields[si], p.strict)
+			v, reason, err := LoadValueLimit(col, fields[si], p.strict, l.s.Opts.StringLimit)
 			if err != nil || reason != "" {
 				return Row{}, false, reason, err
 			}

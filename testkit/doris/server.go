@@ -24,6 +24,7 @@ type Options struct {
 	PrecommitTimeout time.Duration // stream_load_default_precommit_timeout_second, default 1 h
 	AlterDelay       time.Duration // how long a heavy (non light-schema-change) ALTER job runs, default 0
 	AllowPrepare     bool          // accept COM_STMT_PREPARE like Doris ≥ 2.1; by default it is refused like older Doris, so clients must use interpolateParams=true
+	StringLimit      int           // BE string_type_length_soft_limit_bytes: the STRING/JSON value cap, default 1 MB (DefaultStringSize)
 }
 
 func (o *Options) defaults() {
@@ -47,6 +48,9 @@ func (o *Options) defaults() {
 	}
 	if o.PrecommitTimeout == 0 {
 		o.PrecommitTimeout = time.Hour
+	}
+	if o.StringLimit == 0 {
+		o.StringLimit = DefaultStringSize
 	}
 }
 

@@ -68,6 +68,12 @@ func unsupported(format string, args ...any) *ConvError {
 // non-empty reason worded like Doris's error log. A value the stand-in does not model
 // returns an error wrapping ErrUnsupportedValue.
 func LoadValue(col *Column, f SourceField, strict bool) (Value, string, error) {
+	return LoadValueLimit(col, f, strict, DefaultStringSize)
+}
+
+// LoadValueLimit is LoadValue on a BE whose string_type_length_soft_limit_bytes is
+// stringLimit: STRING and JSON values longer than that many bytes are filtered.
+func LoadValueLimit(col *Column, f SourceField, strict bool, stringLimit int) (Value, string, error) {
 	nullReason := fmt.Sprintf("column(%s) values is null while columns is not nullable", col.Name)
 	if f.Null {
 		if !col.Nullable {
@@ -75,7 +81,7 @@ func LoadValue(col *Column, f SourceField, strict bool) (Value, string, error) {
 		}
 		return Value{Null: true}, "", nil
 	}
-	s, cerr := ConvertText(col.Type, f.Text)
+	s, cerr := convertText(col.Type, f.Text, stringLimit)
 	if cerr == nil {
 		return Value{S: s}, "", nil
 	}
@@ -97,6 +103,11 @@ func LoadValue(col *Column, f SourceField, strict bool) (Value, string, error) {
 // ConvertText converts source text to the canonical text Doris prints in a SELECT for
 // a value of type t.
 func ConvertText(t Type, s string) (string, *ConvError) {
+	return convertText(t, s, DefaultStringSize)
+}
+
+// convertText is ConvertText with the STRING/JSON length cap of the BE.
+func convertText(t Type, s string, stringLimit int) (string, *ConvError) {
 	switch t.Kind {
 	case KindBoolean:
 		return convertBoolean(s)
@@ -123,9 +134,9 @@ func ConvertText(t Type, s string) (string, *ConvError) {
 	case KindChar, KindVarchar:
 		return checkLength(s, t.Length)
 	case KindString:
-		return checkLength(s, DefaultStringSize)
+		return checkLength(s, stringLimit)
 	case KindJSON, KindVariant:
-		return convertJSON(s)
+		return convertJSON(s, stringLimit)
 	case KindIPv4, KindIPv6:
 		return convertIP(t.Kind, s)
 	case KindArray:
@@ -340,7 +351,7 @@ func checkLength(s string, limit int) (string, *ConvError) {
 		first, limit, len(s))
 }
 
-func convertJSON(s string) (string, *ConvError) {
+func convertJSON(s string, stringLimit int) (string, *ConvError) {
 	if !json.Valid([]byte(s)) {
 		return "", unconvertible("invalid json %q", s)
 	}
@@ -348,7 +359,7 @@ func convertJSON(s string) (string, *ConvError) {
 	if err := json.Compact(&b, []byte(s)); err != nil {
 		return "", unconvertible("invalid json %q", s)
 	}
-	return checkLength(b.String(), DefaultStringSize)
+	return checkLength(b.String(), stringLimit)
 }
 
 func convertIP(k Kind, s string) (string, *ConvError) {

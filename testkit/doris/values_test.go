@@ -110,6 +110,26 @@ func TestVarcharLengthIsBytesWithDorisReason(t *testing.T) {
 	}
 }
 
+// STRING and JSON values are capped at the BE's string_type_length_soft_limit_bytes:
+// 1 MB by default, more where the BE raises it.
+func TestStringLimitIsTheBESetting(t *testing.T) {
+	big := strings.Repeat("x", DefaultStringSize+1)
+	for _, typ := range []string{"STRING", "JSON"} {
+		col := &Column{Name: "c", Type: mustType(t, typ), Nullable: true}
+		text := big
+		if typ == "JSON" {
+			text = `"` + big[2:] + `"`
+		}
+		if _, reason, err := LoadValue(col, SourceField{Text: text}, false); err != nil || !strings.Contains(reason, "schema length: 1048576; actual length: 1048577") {
+			t.Errorf("%s over the default limit: reason %q, err %v", typ, reason, err)
+		}
+		v, reason, err := LoadValueLimit(col, SourceField{Text: text}, false, 2<<20)
+		if err != nil || reason != "" || v.S != text {
+			t.Errorf("%s under a raised limit: reason %q, err %v, %d bytes stored", typ, reason, err, len(v.S))
+		}
+	}
+}
+
 func TestLoadValueStrictAndNullSemantics(t *testing.T) {
 	nullable := &Column{Name: "v", Type: mustType(t, "INT"), Nullable: true}
 	notNull := &Column{Name: "n", Type: mustType(t, "INT")}
