@@ -33,32 +33,33 @@ func (s *fileScalar) UnmarshalYAML(n *yaml.Node) error {
 // fileSettings is the shape of the YAML config file (spec/CLI.md). The yaml
 // tags are the setting names; a test keeps them equal to Settings().
 type fileSettings struct {
-	JobName             fileScalar `yaml:"job-name"`
-	Database            fileScalar `yaml:"database"`
-	TablePrefix         fileScalar `yaml:"table-prefix"`
-	TableSuffix         fileScalar `yaml:"table-suffix"`
-	IncludingTables     fileScalar `yaml:"including-tables"`
-	ExcludingTables     fileScalar `yaml:"excluding-tables"`
-	MultiToOneOrigin    fileScalar `yaml:"multi-to-one-origin"`
-	MultiToOneTarget    fileScalar `yaml:"multi-to-one-target"`
-	CreateTableOnly     fileScalar `yaml:"create-table-only"`
-	DryRun              fileScalar `yaml:"dry-run"`
-	IgnoreDefaultValue  fileScalar `yaml:"ignore-default-value"`
-	IgnoreIncompatible  fileScalar `yaml:"ignore-incompatible"`
-	SingleSink          fileScalar `yaml:"single-sink"`
-	SchemaChangeMode    fileScalar `yaml:"schema-change-mode"`
-	UseNewSchemaChange  fileScalar `yaml:"use-new-schema-change"`
-	StopWhenCaughtUp    fileScalar `yaml:"stop-when-caught-up"`
-	MaxDuration         fileScalar `yaml:"max-duration"`
-	ShutdownTimeout     fileScalar `yaml:"shutdown-timeout"`
-	OnDDLError          fileScalar `yaml:"on-ddl-error"`
-	OnPositionLost      fileScalar `yaml:"on-position-lost"`
-	StateDir            fileScalar `yaml:"state-dir"`
-	SnapshotParallelism fileScalar `yaml:"snapshot-parallelism"`
-	Progress            fileScalar `yaml:"progress"`
-	LogFormat           fileScalar `yaml:"log-format"`
-	LogLevel            fileScalar `yaml:"log-level"`
-	MetricsAddr         fileScalar `yaml:"metrics-addr"`
+	JobName                fileScalar `yaml:"job-name"`
+	Database               fileScalar `yaml:"database"`
+	TablePrefix            fileScalar `yaml:"table-prefix"`
+	TableSuffix            fileScalar `yaml:"table-suffix"`
+	IncludingTables        fileScalar `yaml:"including-tables"`
+	ExcludingTables        fileScalar `yaml:"excluding-tables"`
+	MultiToOneOrigin       fileScalar `yaml:"multi-to-one-origin"`
+	MultiToOneTarget       fileScalar `yaml:"multi-to-one-target"`
+	CreateTableOnly        fileScalar `yaml:"create-table-only"`
+	DryRun                 fileScalar `yaml:"dry-run"`
+	IgnoreDefaultValue     fileScalar `yaml:"ignore-default-value"`
+	IgnoreIncompatible     fileScalar `yaml:"ignore-incompatible"`
+	SingleSink             fileScalar `yaml:"single-sink"`
+	SchemaChangeMode       fileScalar `yaml:"schema-change-mode"`
+	UseNewSchemaChange     fileScalar `yaml:"use-new-schema-change"`
+	StopWhenCaughtUp       fileScalar `yaml:"stop-when-caught-up"`
+	MaxDuration            fileScalar `yaml:"max-duration"`
+	ShutdownTimeout        fileScalar `yaml:"shutdown-timeout"`
+	OnDDLError             fileScalar `yaml:"on-ddl-error"`
+	OnPositionLost         fileScalar `yaml:"on-position-lost"`
+	DropSlotAndPublication fileScalar `yaml:"drop-slot-and-publication"`
+	StateDir               fileScalar `yaml:"state-dir"`
+	SnapshotParallelism    fileScalar `yaml:"snapshot-parallelism"`
+	Progress               fileScalar `yaml:"progress"`
+	LogFormat              fileScalar `yaml:"log-format"`
+	LogLevel               fileScalar `yaml:"log-level"`
+	MetricsAddr            fileScalar `yaml:"metrics-addr"`
 
 	Source yaml.Node `yaml:"source"`
 	Sink   yaml.Node `yaml:"sink"`

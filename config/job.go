@@ -114,17 +114,20 @@ type Job struct {
 	SchemaChangeMode   string // "", debezium_structure or sql_parser
 	UseNewSchemaChange bool
 
-	StopWhenCaughtUp    bool          // cron mode
-	MaxDuration         time.Duration // 0 = no limit
-	ShutdownTimeout     time.Duration // bound on the flush and checkpoint after a stop
-	OnDDLError          string        // stop or skip: what a source DDL that Doris refuses does
-	OnPositionLost      string        // stop or resnapshot: what a saved position the source no longer has does
-	StateDir            string
-	SnapshotParallelism int
-	Progress            string // auto, on, off
-	LogFormat           string // text, json
-	LogLevel            string // debug, info, warn, error
-	MetricsAddr         string // HOST:PORT, "" = off
+	StopWhenCaughtUp bool          // cron mode
+	MaxDuration      time.Duration // 0 = no limit
+	ShutdownTimeout  time.Duration // bound on the flush and checkpoint after a stop
+	OnDDLError       string        // stop or skip: what a source DDL that Doris refuses does
+	OnPositionLost   string        // stop or resnapshot: what a saved position the source no longer has does
+	// DropSlotAndPublication (postgres only) removes the job's replication slot and
+	// its own publication, marks its state, and does nothing else.
+	DropSlotAndPublication bool
+	StateDir               string
+	SnapshotParallelism    int
+	Progress               string // auto, on, off
+	LogFormat              string // text, json
+	LogLevel               string // debug, info, warn, error
+	MetricsAddr            string // HOST:PORT, "" = off
 
 	Source *Map // --<kind>-conf
 	Sink   *Map // --sink-conf
@@ -179,6 +182,7 @@ var settings = []Setting{
 	{"shutdown-timeout", "duration", "DUR", "30s", "after SIGINT/SIGTERM, --max-duration or catching up: how long the final flush and checkpoint may take"},
 	{"on-ddl-error", "string", "stop|skip", "stop", "a source DDL that Doris refuses: stop the job with the reason, or skip it with a loud warning (rows of the new shape may then be refused)"},
 	{"on-position-lost", "string", "stop|resnapshot", "stop", "the source no longer has the saved position (purged binlog, lost slot): stop with exit 3, or copy every table again (tables without a key are truncated first) and stream from the new copy"},
+	{"drop-slot-and-publication", "bool", "", "false", "postgres only: drop the job's replication slot and, if doris-sync created it for this job, its publication (else print the DROP PUBLICATION statement), mark the job's saved position as lost, and exit; nothing is copied or streamed. A slot in use exits 1 naming the process"},
 	{"state-dir", "string", "DIR", "$XDG_STATE_HOME/doris-sync, else ~/.local/state/doris-sync", "where checkpoints are kept"},
 	{"snapshot-parallelism", "int", "N", strconv.Itoa(DefaultSnapshotParallelism), "snapshot chunks read at once"},
 	{"progress", "string", "auto|on|off", "auto", "progress bars on a terminal, periodic one-line summaries otherwise (auto decides by whether stderr is a terminal)"},
@@ -243,6 +247,11 @@ func (j *Job) Set(name, value string) error {
 		j.OnDDLError, err = oneOf(OnDDLErrorStop, OnDDLErrorSkip)(value)
 	case "on-position-lost":
 		j.OnPositionLost, err = oneOf(OnPositionLostStop, OnPositionLostResnapshot)(value)
+	case "drop-slot-and-publication":
+		if j.DropSlotAndPublication, err = ParseBool(value); err == nil && j.DropSlotAndPublication && j.Kind != Postgres {
+			j.DropSlotAndPublication = false
+			err = fmt.Errorf("valid only for %s: %s has no replication slot or publication", Postgres.Command(), j.Kind.Command())
+		}
 	case "state-dir":
 		j.StateDir = value
 	case "snapshot-parallelism":
@@ -311,6 +320,8 @@ func (j *Job) Get(name string) string {
 		return j.OnDDLError
 	case "on-position-lost":
 		return j.OnPositionLost
+	case "drop-slot-and-publication":
+		return strconv.FormatBool(j.DropSlotAndPublication)
 	case "state-dir":
 		return j.StateDir
 	case "snapshot-parallelism":

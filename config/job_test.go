@@ -598,3 +598,21 @@ func TestMissingWholeMap(t *testing.T) {
 	_, err = j.Resolve()
 	wantUsage(t, err, "missing --sink-conf k=v settings (required keys: fenodes, jdbc-url, username)")
 }
+
+func TestDropSlotAndPublicationIsPostgresOnly(t *testing.T) {
+	pg := NewJob(Postgres)
+	if err := pg.Set("drop-slot-and-publication", "true"); err != nil || !pg.DropSlotAndPublication || pg.Get("drop-slot-and-publication") != "true" {
+		t.Fatalf("postgres: %v, set %v", err, pg.DropSlotAndPublication)
+	}
+	for _, k := range []Kind{MySQL, SQLServer, Oracle, MongoDB} {
+		j := NewJob(k)
+		err := j.Set("drop-slot-and-publication", "true")
+		if err == nil || !strings.Contains(err.Error(), "valid only for postgres-sync-database") || j.DropSlotAndPublication {
+			t.Errorf("%s: %v (set %v)", k, err, j.DropSlotAndPublication)
+		}
+		// Off is harmless anywhere (a shared YAML file may say so).
+		if err := j.Set("drop-slot-and-publication", "false"); err != nil {
+			t.Errorf("%s: false: %v", k, err)
+		}
+	}
+}

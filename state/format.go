@@ -64,8 +64,18 @@ type State struct {
 	// binlog_row_metadata=FULL).
 	SchemaHistory map[string][]SchemaVersion `json:"schema_history,omitempty"`
 	LastRun       *Run                       `json:"last_run,omitempty"`
-	Created       time.Time                  `json:"created"`
-	Updated       time.Time                  `json:"updated"`
+	// SourceTime is the source commit time of the newest transaction the last
+	// checkpoint covers, and CheckpointTime when that checkpoint was saved: their
+	// difference is how far behind the job was then. Zero (and absent from the file)
+	// until a checkpoint with a known commit time.
+	SourceTime     time.Time `json:"source_time,omitzero"`
+	CheckpointTime time.Time `json:"checkpoint_time,omitzero"`
+	// PositionLost says why the saved position is gone upstream (a cleanup dropped the
+	// replication slot); the next run answers it as a lost position: exit 3, or a new
+	// copy with --on-position-lost=resnapshot, which clears it.
+	PositionLost string    `json:"position_lost,omitempty"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
 }
 
 // newState is the state of a job that has never saved one.

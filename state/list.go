@@ -22,6 +22,20 @@ type Summary struct {
 	// LoadsInFlight counts loads recorded and not yet covered by a checkpoint.
 	LoadsInFlight int
 	Updated       time.Time
+	// SourceTime and CheckpointTime are those of the last checkpoint (see State);
+	// zero when unknown.
+	SourceTime, CheckpointTime time.Time
+	PositionLost               string // why the saved position is gone, "" if it is not
+}
+
+// Lag is how far behind the source the job was at its last checkpoint: the checkpoint's
+// wall time minus the commit time of the newest transaction it covers; false when
+// either is unknown.
+func (s Summary) Lag() (time.Duration, bool) {
+	if s.SourceTime.IsZero() || s.CheckpointTime.IsZero() {
+		return 0, false
+	}
+	return max(s.CheckpointTime.Sub(s.SourceTime), 0), true
 }
 
 // TableSummary is the snapshot progress of one source table.
@@ -78,6 +92,8 @@ func summarise(path, stem string) Summary {
 	sum.LastRun = st.LastRun
 	sum.LoadsInFlight = len(st.Loads)
 	sum.Updated = st.Updated
+	sum.SourceTime, sum.CheckpointTime = st.SourceTime, st.CheckpointTime
+	sum.PositionLost = st.PositionLost
 	for _, t := range st.Snapshot {
 		sum.Tables = append(sum.Tables, TableSummary{
 			Source: t.SourceTable, Doris: t.DorisTable,

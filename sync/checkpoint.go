@@ -118,6 +118,11 @@ func (e *engine) checkpoint(ctx context.Context) error {
 			return err
 		}
 		st.PositionSeq = end.seq
+		// For `status`: how far behind the source this checkpoint was.
+		if end.commit.After(st.SourceTime) {
+			st.SourceTime = end.commit
+		}
+		st.CheckpointTime = time.Now()
 		return st.PruneSchemaHistory(atOrBefore(end.pos))
 	})
 	if err != nil {

@@ -273,6 +273,10 @@ func (e *engine) run(ctx context.Context) (err error) {
 	for _, rt := range e.r.routes() {
 		routed = append(routed, rt.shape)
 	}
+	// Before the source is touched: a cleanup dropped the slot this state resumes from.
+	if err := e.positionLostMark(); err != nil {
+		return err
+	}
 	if err := e.src.Preflight(runCtx, routed); err != nil {
 		return e.stopOr(runCtx, err)
 	}

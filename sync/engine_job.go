@@ -160,25 +160,14 @@ func openEngineSource(ctx context.Context, job *config.Job, namer *ddl.Namer, lo
 			log:      log,
 		}, id, nil
 	case config.Postgres:
-		schemas, err := fullMatch(job, "schema-name")
+		cfg, ropts, schemas, err := postgresSettings(job)
 		if err != nil {
 			return nil, id, err
 		}
-		c, err := readConnectSettings(job, 5432)
-		if err != nil {
-			return nil, id, err
-		}
-		slot := src.GetString("slot.name", "")
-		publication := src.GetString("publication.name", "dbz_publication")
+		slot := ropts.Slot
 		id.Source.Schemas = []string{src.GetString("schema-name", "")}
-		id.Source.Options = map[string]string{"slot.name": slot, "publication.name": publication}
-		cfg := postgres.Config{
-			Host: c.host, Port: c.port, User: c.user, Password: c.password,
-			Database: src.GetString("database-name", ""), Schemas: schemas,
-			TLS:            postgres.TLSConfig{Mode: c.sslMode, CA: c.ca, Cert: c.cert, Key: c.key},
-			ConnectTimeout: c.timeout, ConnectRetries: c.retries,
-		}
-		repl, err := postgres.NewReplicator(cfg, postgres.ReplicationOptions{Slot: slot, Publication: publication})
+		id.Source.Options = map[string]string{"slot.name": slot, "publication.name": ropts.Publication}
+		repl, err := postgres.NewReplicator(cfg, ropts)
 		if err != nil {
 			return nil, id, err
 		}
@@ -194,6 +183,31 @@ func openEngineSource(ctx context.Context, job *config.Job, namer *ddl.Namer, lo
 		}, id, nil
 	}
 	return nil, id, fmt.Errorf("%s: not implemented yet", job.Kind.Command())
+}
+
+// postgresSettings reads the job's --postgres-conf: the connection, the slot and
+// publication, and the schema pattern.
+func postgresSettings(job *config.Job) (postgres.Config, postgres.ReplicationOptions, *regexp.Regexp, error) {
+	src := job.Source
+	schemas, err := fullMatch(job, "schema-name")
+	if err != nil {
+		return postgres.Config{}, postgres.ReplicationOptions{}, nil, err
+	}
+	c, err := readConnectSettings(job, 5432)
+	if err != nil {
+		return postgres.Config{}, postgres.ReplicationOptions{}, nil, err
+	}
+	cfg := postgres.Config{
+		Host: c.host, Port: c.port, User: c.user, Password: c.password,
+		Database: src.GetString("database-name", ""), Schemas: schemas,
+		TLS:            postgres.TLSConfig{Mode: c.sslMode, CA: c.ca, Cert: c.cert, Key: c.key},
+		ConnectTimeout: c.timeout, ConnectRetries: c.retries,
+	}
+	ropts := postgres.ReplicationOptions{
+		Slot:        src.GetString("slot.name", ""),
+		Publication: src.GetString("publication.name", "dbz_publication"),
+	}
+	return cfg, ropts, schemas, nil
 }
 
 func defaultPort(k config.Kind) string {

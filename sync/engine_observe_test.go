@@ -147,6 +147,17 @@ func TestLagFromCommitTimes(t *testing.T) {
 	if last := lastLines(r.summary.String(), 1); !strings.Contains(last, ", lag 30") {
 		t.Errorf("the summary should give the lag: %q", last)
 	}
+	// The state keeps it for `status`: the newest checkpointed commit time and when.
+	st, err := loadStateFile(r.stateDir, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.SourceTime.Equal(now.Add(-30 * time.Second)) {
+		t.Errorf("saved source time %v, want %v", st.SourceTime, now.Add(-30*time.Second))
+	}
+	if st.CheckpointTime.IsZero() || st.CheckpointTime.Before(st.Updated.Add(-time.Minute)) {
+		t.Errorf("saved checkpoint time %v (state updated %v)", st.CheckpointTime, st.Updated)
+	}
 }
 
 // An idle source whose every change is checkpointed has no lag, however long ago its

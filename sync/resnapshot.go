@@ -70,6 +70,8 @@ func (e *engine) resnapshot(ctx context.Context, lost error) error {
 		st.Snapshot = map[string]*state.TableProgress{}
 		st.Loads = []state.LoadRecord{}
 		st.SchemaHistory = nil
+		st.PositionLost = ""
+		st.SourceTime, st.CheckpointTime = time.Time{}, time.Time{}
 		return nil
 	})
 	if err != nil {

@@ -23,11 +23,15 @@ func Run(ctx context.Context, job *config.Job, out io.Writer) error {
 	return RunObserved(ctx, job, out, Observer{})
 }
 
-// RunObserved runs a validated job: the prepare phase alone for --dry-run (the plan on
+// RunObserved runs a validated job: the PostgreSQL cleanup alone for
+// --drop-slot-and-publication (DropSlotAndPublication); the prepare phase alone for --dry-run (the plan on
 // out) and --create-table-only (a per-table summary on out), otherwise the whole
 // replication (ReplicateJobObserved, reporting to obs). Progress goes to the default
 // slog logger.
 func RunObserved(ctx context.Context, job *config.Job, out io.Writer, obs Observer) error {
+	if job.DropSlotAndPublication {
+		return DropSlotAndPublication(ctx, job, out)
+	}
 	if !job.DryRun && !job.CreateTableOnly {
 		return ReplicateJobObserved(ctx, job, out, obs)
 	}

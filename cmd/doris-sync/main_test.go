@@ -74,6 +74,7 @@ func TestExitCodesEndToEnd(t *testing.T) {
 		{"bad flag", withArgs("--nope"), 2, "doris-sync: unknown flag: --nope. Run 'doris-sync mysql-sync-database --help'"},
 		{"bad flag value", withArgs("--snapshot-parallelism", "0"), 2, `doris-sync: --snapshot-parallelism "0": must be at least 1`},
 		{"bad progress", withArgs("--progress", "loud"), 2, `doris-sync: --progress "loud": must be one of auto, on, off`},
+		{"drop slot on mysql", withArgs("--drop-slot-and-publication"), 2, `doris-sync: --drop-slot-and-publication "true": valid only for postgres-sync-database: mysql-sync-database has no replication slot or publication`},
 		{"bad bool", withArgs("--dry-run=maybe"), 2, `doris-sync: invalid argument "maybe" for "--dry-run" flag: strconv.ParseBool: parsing "maybe": invalid syntax. Run 'doris-sync mysql-sync-database --help'`},
 		{"flag without value", withArgs("--database", "--dry-run"), 2, "doris-sync: --database needs a value, but is followed by the flag --dry-run"},
 		{"positional", withArgs("extra"), 2, `doris-sync: unknown command "extra" for "doris-sync mysql-sync-database". Run 'doris-sync mysql-sync-database --help'`},

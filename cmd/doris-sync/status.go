@@ -75,6 +75,13 @@ func writeJobStatus(out io.Writer, j state.Summary, now time.Time) {
 	if !j.Updated.IsZero() {
 		fmt.Fprintf(w, "  checkpointed\t%s (%s ago)\n", j.Updated.UTC().Format(time.RFC3339), now.Sub(j.Updated).Round(time.Second))
 	}
+	if lag, ok := j.Lag(); ok {
+		fmt.Fprintf(w, "  lag\t%s behind the source at the checkpoint of %s (newest change it covers committed %s)\n",
+			lag.Round(time.Millisecond), j.CheckpointTime.UTC().Format(time.RFC3339), j.SourceTime.UTC().Format(time.RFC3339))
+	}
+	if j.PositionLost != "" {
+		fmt.Fprintf(w, "  position lost\t%s: the next run exits 3 unless run with --on-position-lost=resnapshot\n", j.PositionLost)
+	}
 	if r := j.LastRun; r != nil {
 		outcome := "running or killed"
 		switch {

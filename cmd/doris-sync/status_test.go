@@ -85,3 +85,32 @@ func TestStatusUnknownJobAndMissingDirAreUsageErrors(t *testing.T) {
 		t.Fatalf("unknown job: %v (exit %d)", err, exitcode.Of(err))
 	}
 }
+
+func TestStatusShowsLagAtTheLastCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	checkpoint := time.Date(2026, 5, 4, 2, 14, 31, 0, time.UTC)
+	saveJob(t, dir, "shop", func(s *state.State) {
+		s.Phase = state.PhaseStreaming
+		s.SourceTime = checkpoint.Add(-95 * time.Second)
+		s.CheckpointTime = checkpoint
+		s.PositionLost = "replication slot shop was dropped by --drop-slot-and-publication at 2026-05-05T00:00:00Z"
+	})
+	saveJob(t, dir, "fresh", func(s *state.State) { s.Phase = state.PhaseSnapshot })
+	var out strings.Builder
+	if err := showStatus(context.Background(), dir, "", &out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"lag            1m35s behind the source at the checkpoint of 2026-05-04T02:14:31Z (newest change it covers committed 2026-05-04T02:12:56Z)",
+		"position lost  replication slot shop was dropped by --drop-slot-and-publication at 2026-05-05T00:00:00Z: the next run exits 3 unless run with --on-position-lost=resnapshot",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status output lacks %q:\n%s", want, text)
+		}
+	}
+	// A job without a checkpointed commit time shows no lag line.
+	if strings.Count(text, "  lag ") != 1 {
+		t.Errorf("want one lag line (job shop only):\n%s", text)
+	}
+}

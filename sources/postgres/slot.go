@@ -141,6 +141,7 @@ func (r *Replicator) EnsurePublication(ctx context.Context, tables []schema.Tabl
 		if _, err := s.conn.Exec(ctx, sql); err != nil {
 			return r.publicationError(s, sql, err)
 		}
+		markPublication(ctx, s, r.opts)
 		slog.Info("created publication", "publication", r.opts.Publication, "tables", len(tables), "all_tables", r.opts.AllTables)
 		return nil
 	}
@@ -340,7 +341,8 @@ func (r *Replicator) CurrentLSN(ctx context.Context) (LSN, error) {
 // replication slot, so PostgreSQL stops keeping WAL for it, and the publication. Either
 // may already be gone. A slot in use by a running consumer is not touched: stop the
 // job first. The publication is dropped too even if other consumers share it, so only
-// use this for a publication doris-sync created for this job.
+// use this for a publication doris-sync created for this job (Cleanup is the careful
+// path for users).
 func (r *Replicator) DropSlotAndPublication(ctx context.Context) error {
 	s, err := r.openSession(ctx)
 	if err != nil {
