@@ -77,7 +77,10 @@ mdb_pid="" standin_pid="" pg_started="" bg_pid=""
 as_pg=(); [ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
 cleanup() {
   set +e
-  [ -n "$bg_pid" ] && kill "$bg_pid" 2>/dev/null && wait "$bg_pid" 2>/dev/null
+  if [ -n "$bg_pid" ]; then # a background doris-sync, possibly under /usr/bin/time
+    kill $(cat "/proc/$bg_pid/task/$bg_pid/children" 2>/dev/null) "$bg_pid" 2>/dev/null
+    wait "$bg_pid" 2>/dev/null
+  fi
   [ -n "$standin_pid" ] && kill "$standin_pid" 2>/dev/null && wait "$standin_pid" 2>/dev/null
   [ -n "$mdb_pid" ] && kill "$mdb_pid" 2>/dev/null && wait "$mdb_pid" 2>/dev/null
   [ -n "$pg_started" ] && "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$work/pg/data" -m immediate -w stop >/dev/null 2>&1
