@@ -38,7 +38,7 @@ type Config struct {
 	IgnoreUpdateBefore bool          // sink.ignore.update-before (default true)
 	MaxRetries         int           // sink.max-retries (default 3)
 	FlushMaxRows       int           // sink.buffer-flush.max-rows (default 500000)
-	FlushMaxBytes      int64         // sink.buffer-flush.max-bytes (default 100 MB)
+	FlushMaxBytes      int64         // sink.buffer-flush.max-bytes (default 32 MB)
 	FlushInterval      time.Duration // sink.buffer-flush.interval (default 10 s)
 	MaxMemory          int64         // sink.max-memory: all buffered and in-flight bodies (default 512 MB)
 	Parallelism        int           // sink.parallelism: concurrent loads (default 4)
@@ -71,7 +71,7 @@ func DefaultConfig() Config {
 		IgnoreUpdateBefore: true,
 		MaxRetries:         3,
 		FlushMaxRows:       500000,
-		FlushMaxBytes:      100 << 20,
+		FlushMaxBytes:      32 << 20,
 		FlushInterval:      10 * time.Second,
 		MaxMemory:          512 << 20,
 		Parallelism:        4,

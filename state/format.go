@@ -73,9 +73,14 @@ type State struct {
 	// PositionLost says why the saved position is gone upstream (a cleanup dropped the
 	// replication slot); the next run answers it as a lost position: exit 3, or a new
 	// copy with --on-position-lost=resnapshot, which clears it.
-	PositionLost string    `json:"position_lost,omitempty"`
-	Created      time.Time `json:"created"`
-	Updated      time.Time `json:"updated"`
+	PositionLost string `json:"position_lost,omitempty"`
+	// SnapshotBegun is set before a first snapshot asks the source for its start (which
+	// may create something upstream, e.g. a PostgreSQL slot) and stays until a position
+	// is saved. A run that finds it set with no position knows that whatever the source
+	// made for that start belongs to this job and was never used.
+	SnapshotBegun bool      `json:"snapshot_begun,omitempty"`
+	Created       time.Time `json:"created"`
+	Updated       time.Time `json:"updated"`
 }
 
 // newState is the state of a job that has never saved one.

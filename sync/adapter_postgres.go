@@ -36,6 +36,7 @@ type postgresSource struct {
 	chunkKeys chunkKeyColumns
 	includes  func(schema.TableID) bool
 	log       *slog.Logger
+	reclaim   bool // ReclaimAbandonedStart was called
 }
 
 func (p *postgresSource) Discover(ctx context.Context) ([]*schema.Table, error) {
@@ -56,6 +57,10 @@ func (p *postgresSource) CurrentPosition(ctx context.Context) (schema.Position, 
 
 func (p *postgresSource) Close() error { return p.src.Close() }
 
+// ReclaimAbandonedStart lets the next first snapshot drop a slot of this job's name that
+// an earlier run created and never checkpointed from (sync.abandonedStarter).
+func (p *postgresSource) ReclaimAbandonedStart() { p.reclaim = true }
+
 func tableIDs(tables []*schema.Table) []schema.TableID {
 	ids := make([]schema.TableID, len(tables))
 	for i, t := range tables {
@@ -70,6 +75,13 @@ func (p *postgresSource) BeginSnapshot(ctx context.Context, tables []*schema.Tab
 	}
 	s := &postgresSnapshot{p: p, readers: make(chan *postgres.SnapshotReader, p.readers)}
 	if !resume {
+		if p.reclaim {
+			// An earlier run of this job created the slot and was stopped before saving
+			// any position from it: nothing depends on it, and a new copy needs a new one.
+			if err := p.repl.DropAbandonedSlot(ctx); err != nil {
+				return nil, err
+			}
+		}
 		exp, err := p.repl.CreateSlot(ctx)
 		if err != nil {
 			return nil, err

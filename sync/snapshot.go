@@ -31,6 +31,10 @@ import (
 const (
 	seqSpan     = 1 << 32
 	rowsPerSend = 256 // rows a reader hands to the writer at once
+	// batchesAhead is how many sends a reader may run ahead of the writer. With 4 the
+	// readers stalled on the writer and the copy used about one core (docs/performance.md);
+	// 40 keeps them busy while bounding each reader to ~10k rows in flight.
+	batchesAhead = 40
 )
 
 // chunkTask is one chunk on its way from a reader to the writer.
@@ -41,6 +45,29 @@ type chunkTask struct {
 	batches chan [][]any
 	err     error // set before batches is closed
 	rows    int64
+}
+
+// abandonedStarter is a source that can take back what an earlier run of the same job
+// created upstream for a snapshot start it never checkpointed (a PostgreSQL slot made by
+// a run killed before its first save).
+type abandonedStarter interface{ ReclaimAbandonedStart() }
+
+// beginFirstSnapshot records, before the source is asked for a start position, that this
+// job is starting its first snapshot; if an earlier run already had, and was stopped
+// before saving any position, the source is told it may reclaim what that run made.
+func (e *engine) beginFirstSnapshot() error {
+	var earlier bool
+	e.l.read(func(st *state.State) { earlier = st.SnapshotBegun })
+	if earlier {
+		if r, ok := e.src.(abandonedStarter); ok {
+			r.ReclaimAbandonedStart()
+		}
+		return nil
+	}
+	return e.l.update(func(st *state.State) error {
+		st.SnapshotBegun = true
+		return nil
+	})
 }
 
 // snapshot copies every routed table that is not copied yet and hands over to the
@@ -55,6 +82,11 @@ func (e *engine) snapshot(ctx context.Context) (bool, error) {
 	var shapes []*schema.Table
 	for _, rt := range work {
 		shapes = append(shapes, rt.shape)
+	}
+	if !resume {
+		if err := e.beginFirstSnapshot(); err != nil {
+			return false, err
+		}
 	}
 	sess, err := e.src.BeginSnapshot(ctx, shapes, resume)
 	if err != nil {
@@ -332,7 +364,7 @@ func (e *engine) planChunks(ctx context.Context, sess Snapshot, sessPos json.Raw
 					tail = &pending[i]
 					break
 				}
-				t := &chunkTask{rt: rt, chunk: c, seq: base + uint64(c.Index) + 1, batches: make(chan [][]any, 4)}
+				t := &chunkTask{rt: rt, chunk: c, seq: base + uint64(c.Index) + 1, batches: make(chan [][]any, batchesAhead)}
 				if !emit(t) {
 					return ctx.Err()
 				}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -335,6 +336,45 @@ func (r *Replicator) CurrentLSN(ctx context.Context) (LSN, error) {
 		return 0, s.queryError("read the current WAL position", err)
 	}
 	return ParseLSN(text)
+}
+
+// DropAbandonedSlot drops this job's slot when a run of the same job created it and
+// was stopped before saving any position from it (the caller knows that from its state).
+// The publication is left alone. A slot still held by a consumer gets a few seconds for
+// the killed run's walsender to go away; one held longer belongs to someone else and is
+// not touched.
+func (r *Replicator) DropAbandonedSlot(ctx context.Context) error {
+	s, err := r.openSession(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.conn.Close(context.Background())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := slotStatusOn(ctx, s, r.opts)
+		if err != nil {
+			return err
+		}
+		if !st.Exists {
+			return nil
+		}
+		if !st.Active {
+			break
+		}
+		if time.Now().After(deadline) {
+			return exitcode.Usagef("postgres source %s: replication slot %s is in use by pid %d: stop the job that reads it, then drop it", r.where(), r.opts.Slot, st.ActivePID)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if _, err := s.conn.Exec(ctx, "SELECT pg_drop_replication_slot($1)", r.opts.Slot); err != nil {
+		return s.queryError("drop replication slot "+r.opts.Slot, err)
+	}
+	slog.Warn("dropped the replication slot an earlier run of this job created and stopped before its first checkpoint; a new one is created for the copy", "slot", r.opts.Slot)
+	return nil
 }
 
 // DropSlotAndPublication is the cleanup path for a job that is given up: it drops the
