@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -161,9 +162,11 @@ func mysqlGTIDText(e *replication.GTIDEvent) string {
 		u = append(u, hexdigits[b>>4], hexdigits[b&0xF])
 	}
 	if tag := e.Tag.String(); tag != "" {
-		return fmt.Sprintf("%s:%s:%d", u, tag, e.GNO)
+		u = append(append(append(u, ':'), tag...), ':')
+	} else {
+		u = append(u, ':')
 	}
-	return fmt.Sprintf("%s:%d", u, e.GNO)
+	return string(strconv.AppendInt(u, e.GNO, 10))
 }
 
 // beginGTID starts a transaction; in GTID mode its changes carry the set including it.

@@ -759,7 +759,16 @@ func normalizeTime(s string, fsp int) (any, error) {
 	if neg {
 		b.WriteByte('-')
 	}
-	fmt.Fprintf(&b, "%02d:%02d:%02d", h, m, sec)
+	var num [20]byte
+	for i, v := range [3]int{h, m, sec} {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		if v < 10 {
+			b.WriteByte('0')
+		}
+		b.Write(strconv.AppendInt(num[:0], int64(v), 10))
+	}
 	if fsp > 0 {
 		b.WriteByte('.')
 		for i := 0; i < fsp; i++ {
