@@ -31,9 +31,12 @@ import (
 const (
 	seqSpan     = 1 << 32
 	rowsPerSend = 256 // rows a reader hands to the writer at once
+	// bytesPerSend cuts a send early for wide rows, so read-ahead is bounded in bytes
+	// (about batchesAhead × bytesPerSend per chunk being read), not only in rows.
+	bytesPerSend = 1 << 20
 	// batchesAhead is how many sends a reader may run ahead of the writer. With 4 the
 	// readers stalled on the writer and the copy used about one core (docs/performance.md);
-	// 40 keeps them busy while bounding each reader to ~10k rows in flight.
+	// 40 keeps them busy while bounding each reader to ~10k rows / ~40 MB in flight.
 	batchesAhead = 40
 )
 
@@ -283,10 +286,11 @@ func (e *engine) copyTables(ctx context.Context, sess Snapshot, sessPos json.Raw
 // readChunk reads one chunk, handing rows to the writer in small slices.
 func readChunk(ctx context.Context, sess Snapshot, t *chunkTask) {
 	buf := make([][]any, 0, rowsPerSend)
+	size := 0
 	send := func() error {
 		select {
 		case t.batches <- buf:
-			buf = make([][]any, 0, rowsPerSend)
+			buf, size = make([][]any, 0, rowsPerSend), 0
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -294,7 +298,8 @@ func readChunk(ctx context.Context, sess Snapshot, t *chunkTask) {
 	}
 	err := sess.ReadChunk(ctx, t.rt.shape, t.chunk.Start, t.chunk.End, func(row []any) error {
 		buf = append(buf, row)
-		if len(buf) == rowsPerSend {
+		size += approxRowBytes(row)
+		if len(buf) == rowsPerSend || size >= bytesPerSend {
 			return send()
 		}
 		return nil
@@ -304,6 +309,27 @@ func readChunk(ctx context.Context, sess Snapshot, t *chunkTask) {
 	}
 	t.err = err
 	close(t.batches)
+}
+
+// approxRowBytes is a cheap estimate of a row's memory: the length of its text and
+// binary values plus a word for everything else.
+func approxRowBytes(row []any) int {
+	n := 0
+	for _, v := range row {
+		switch x := v.(type) {
+		case string:
+			n += len(x)
+		case []byte:
+			n += len(x)
+		case schema.Decimal:
+			n += len(x)
+		case schema.JSON:
+			n += len(x)
+		default:
+			n += 8
+		}
+	}
+	return n
 }
 
 // planChunks hands out the chunks of each table in order, planning a table when its
