@@ -60,6 +60,7 @@ type fileSettings struct {
 	LogFormat              fileScalar `yaml:"log-format"`
 	LogLevel               fileScalar `yaml:"log-level"`
 	MetricsAddr            fileScalar `yaml:"metrics-addr"`
+	Pprof                  fileScalar `yaml:"pprof"`
 
 	Source yaml.Node `yaml:"source"`
 	Sink   yaml.Node `yaml:"sink"`

@@ -128,6 +128,7 @@ type Job struct {
 	LogFormat              string // text, json
 	LogLevel               string // debug, info, warn, error
 	MetricsAddr            string // HOST:PORT, "" = off
+	Pprof                  bool   // also serve /debug/pprof/ on MetricsAddr
 
 	Source *Map // --<kind>-conf
 	Sink   *Map // --sink-conf
@@ -189,6 +190,7 @@ var settings = []Setting{
 	{"log-format", "string", "text|json", "text", "format of the log lines on stderr"},
 	{"log-level", "string", "LEVEL", "info", "least severe log level shown: debug, info, warn or error"},
 	{"metrics-addr", "string", "HOST:PORT", "", "HOST:PORT to serve Prometheus /metrics and /healthz on (off when empty)"},
+	{"pprof", "bool", "", "false", "also serve Go's profiler under /debug/pprof/ on --metrics-addr (CPU, heap and goroutine profiles, to diagnose speed or memory); needs --metrics-addr"},
 }
 
 // Settings lists the job settings in help order. Each is a flag of the sync
@@ -271,6 +273,8 @@ func (j *Job) Set(name, value string) error {
 		} else {
 			j.MetricsAddr, err = isListenAddr(strings.TrimSpace(value))
 		}
+	case "pprof":
+		j.Pprof, err = ParseBool(value)
 	default:
 		return fmt.Errorf("unknown setting %q", name)
 	}
@@ -334,6 +338,8 @@ func (j *Job) Get(name string) string {
 		return j.LogLevel
 	case "metrics-addr":
 		return j.MetricsAddr
+	case "pprof":
+		return strconv.FormatBool(j.Pprof)
 	}
 	return ""
 }

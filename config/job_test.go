@@ -306,6 +306,8 @@ func TestSettingsChecks(t *testing.T) {
 		{map[string]string{"multi-to-one-target": "t"}, "--multi-to-one-target needs --multi-to-one-origin"},
 		{map[string]string{"multi-to-one-origin": "a|b", "multi-to-one-target": "t"}, "--multi-to-one-origin has 2 regexes but --multi-to-one-target has 1 tables"},
 		{map[string]string{"multi-to-one-origin": "a(|b", "multi-to-one-target": "t|u"}, `--multi-to-one-origin piece "a("`},
+		{map[string]string{"pprof": "true", "metrics-addr": "127.0.0.1:9108"}, ""},
+		{map[string]string{"pprof": "true"}, "--pprof needs --metrics-addr"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.set), func(t *testing.T) {

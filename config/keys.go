@@ -404,7 +404,7 @@ func sinkKeySet() keySet {
 		{Name: "sink.ignore.update-before", Default: "true", Help: "false: an update is loaded as delete of the old row plus insert of the new one", check: isBool},
 		{Name: "sink.buffer-flush.max-rows", Default: "500000", Help: "flush a table's buffer at this many rows", check: positive},
 		{Name: "sink.buffer-flush.max-bytes", Default: "32mb", Help: "flush a table's buffer at this size (32mb, 1gb, bytes)", check: isPositiveBytes},
-		{Name: "sink.buffer-flush.interval", Default: "10s", Help: "flush a table's buffer at least this often while streaming", check: isPositiveDuration},
+		{Name: "sink.buffer-flush.interval", Default: "1s", Help: "flush a table's buffer at least this often while streaming (bounds replication delay)", check: isPositiveDuration},
 		{Name: "sink.max-retries", Default: "3", Help: "retries of a failed Stream Load or commit before the job stops", check: nonNegative},
 		{Name: "sink.parallelism", Default: "4", Help: "Stream Loads in flight at once (never two of one table)", check: positive},
 		{Name: "sink.max-memory", Default: "512mb", Help: "bound on all buffered and in-flight load bodies; producers wait when it is reached", check: isPositiveBytes},

@@ -21,6 +21,9 @@ func (j *Job) validate() (warnings []string, err error) {
 	if _, err := j.MultiToOneRules(); err != nil {
 		return nil, err
 	}
+	if j.Pprof && j.MetricsAddr == "" {
+		return nil, exitcode.Usagef("--pprof needs --metrics-addr: the profiler is served on the metrics address")
+	}
 	if j.SingleSink {
 		warnings = append(warnings, "--single-sink has no effect in doris-sync: all tables always share one writer and new upstream tables are always picked up")
 	}

@@ -100,16 +100,10 @@ free_port() {
 }
 json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$2"; }
 
-say "building doris-sync, a profiling variant of it, the stand-in and benchtool"
+say "building doris-sync, the stand-in and benchtool"
 go build -o "$work/doris-sync" ./cmd/doris-sync
 go build -o "$work/doris-standin" ./testkit/doris/cmd/doris-standin
 go build -o "$work/benchtool" ./bench/cmd/benchtool
-if [ "$PROFILE" = 1 ]; then
-  # The same doris-sync plus bench/pprofhook (net/http/pprof behind an env var), added to
-  # package main at build time: doris-sync itself has no profiling hook.
-  printf '{"Replace":{"%s/cmd/doris-sync/zz_bench_pprof.go":"%s/bench/pprofhook/pprof.go.in"}}\n' "$repo" "$repo" >"$work/overlay.json"
-  go build -overlay "$work/overlay.json" -o "$work/doris-sync-pprof" ./cmd/doris-sync
-fi
 bt="$work/benchtool"
 
 mport=$(free_port)
@@ -218,12 +212,13 @@ measure() {
   say "  $sc $subj run $run: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)/1e9}') s, peak RSS $(( rss / 1024 )) MB"
 }
 
-# profile SCENARIO SECONDS CMD…: run the profiling doris-sync and take a CPU profile of
-# SECONDS (just under a timed run's length); pprof -top goes to BENCH_OUT.
+# profile SCENARIO SECONDS CMD…: run doris-sync once more with its profiler on
+# (--metrics-addr … --pprof) and take a CPU profile of SECONDS (just under a timed run's
+# length); pprof -top goes to BENCH_OUT.
 profile() {
   local sc=$1 secs=$2; shift 2
   local addr="127.0.0.1:$(free_port)"
-  DORIS_SYNC_BENCH_PPROF=$addr "$work/doris-sync-pprof" "$@" >/dev/null 2>"$OUT/logs/$sc-profile.log" &
+  "$work/doris-sync" "$@" --metrics-addr "$addr" --pprof >/dev/null 2>"$OUT/logs/$sc-profile.log" &
   bg_pid=$!
   for _ in $(seq 200); do curl -sf "http://$addr/debug/pprof/" >/dev/null 2>&1 && break; sleep 0.02; done
   curl -sf -o "$OUT/$sc.cpu.pprof" "http://$addr/debug/pprof/profile?seconds=$secs" || say "  (no CPU profile for $sc: the run ended first)"
@@ -231,8 +226,8 @@ profile() {
   wait "$bg_pid" || die "$sc profiled run failed (log: $OUT/logs/$sc-profile.log)"
   bg_pid=""
   if [ -s "$OUT/$sc.cpu.pprof" ]; then
-    go tool pprof -top -nodecount=35 "$work/doris-sync-pprof" "$OUT/$sc.cpu.pprof" >"$OUT/$sc.cpu.top.txt" 2>/dev/null
-    go tool pprof -top -cum -nodecount=35 "$work/doris-sync-pprof" "$OUT/$sc.cpu.pprof" >"$OUT/$sc.cpu.cum.txt" 2>/dev/null
+    go tool pprof -top -nodecount=35 "$work/doris-sync" "$OUT/$sc.cpu.pprof" >"$OUT/$sc.cpu.top.txt" 2>/dev/null
+    go tool pprof -top -cum -nodecount=35 "$work/doris-sync" "$OUT/$sc.cpu.pprof" >"$OUT/$sc.cpu.cum.txt" 2>/dev/null
     say "  CPU profile of $sc: $OUT/$sc.cpu.top.txt"
   fi
 }
@@ -377,10 +372,10 @@ if wants latency; then
   say "5. latency: $LAT_RATE rows/s for ${LAT_SECONDS}s, commit to visible in the stand-in"
   msql -e 'CREATE DATABASE latdb'
   start_standin
-  for variant in default 1s; do
+  for variant in default 10s; do
     sc="latency-$variant"
     "$bt" gen -dialect mariadb -dsn "$(mdsn latdb)" create "lat_$variant"
-    extra=(); [ "$variant" = 1s ] && extra=(--sink-conf sink.buffer-flush.interval=1s)
+    extra=(); [ "$variant" = 10s ] && extra=(--sink-conf sink.buffer-flush.interval=10s)
     lat=($(my_args latdb "lat_$variant") --database "lat_$variant" --job-name "bench-lat-$variant" --state-dir "$work/state" "${extra[@]}")
     "$work/doris-sync" "${lat[@]}" --stop-when-caught-up >/dev/null 2>"$OUT/logs/$sc-0.log" || die "$sc first run failed"
     for r in $(seq "$RUNS"); do

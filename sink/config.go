@@ -39,7 +39,7 @@ type Config struct {
 	MaxRetries         int           // sink.max-retries (default 3)
 	FlushMaxRows       int           // sink.buffer-flush.max-rows (default 500000)
 	FlushMaxBytes      int64         // sink.buffer-flush.max-bytes (default 32 MB)
-	FlushInterval      time.Duration // sink.buffer-flush.interval (default 10 s)
+	FlushInterval      time.Duration // sink.buffer-flush.interval (default 1 s)
 	MaxMemory          int64         // sink.max-memory: all buffered and in-flight bodies (default 512 MB)
 	Parallelism        int           // sink.parallelism: concurrent loads (default 4)
 	ConnectTimeout     time.Duration // doris.request.connect.timeout.ms (default 10 s)
@@ -72,7 +72,7 @@ func DefaultConfig() Config {
 		MaxRetries:         3,
 		FlushMaxRows:       500000,
 		FlushMaxBytes:      32 << 20,
-		FlushInterval:      10 * time.Second,
+		FlushInterval:      time.Second,
 		MaxMemory:          512 << 20,
 		Parallelism:        4,
 		ConnectTimeout:     10 * time.Second,

@@ -177,6 +177,46 @@ func TestIntervalFlush(t *testing.T) {
 	}
 }
 
+// While a table's load is slow, the interval does not cut a new batch every tick: the
+// open buffer keeps filling while one sealed batch waits, so a busy Doris gets fewer,
+// larger loads instead of a queue of tiny ones.
+func TestIntervalFlushGrowsBatchesWhileDorisIsSlow(t *testing.T) {
+	d := startStandin(t, doris.Options{})
+	d.addTable(eventsTable)
+	d.s.InjectFault(doris.Fault{Match: doris.FaultMatch{Table: "events"}, Action: doris.FaultSlow, Count: 1, DelayMs: 800})
+	cfg := d.config()
+	cfg.FlushInterval = 20 * time.Millisecond
+	w := openWriter(t, cfg, nil, nil)
+	h := register(t, w, eventsTable)
+	const rows = 8
+	for i := 1; i <= rows; i++ {
+		write(t, w, h, Change{Seq: uint64(i), Op: Insert, Row: []any{int64(i), "a"}})
+		time.Sleep(60 * time.Millisecond) // three ticks: each row alone would be old enough to seal
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for w.FlushedThrough() != rows {
+		if ctx.Err() != nil {
+			t.Fatalf("flushed through %d, want %d", w.FlushedThrough(), rows)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := len(d.dump("d", "events")); n != rows {
+		t.Errorf("%d rows, want %d", n, rows)
+	}
+	// Row 1 loads slowly (800 ms) while rows 2..8 arrive; row 2's batch waits for it and
+	// everything after joins the open buffer: 3 loads. One batch per tick would be 8.
+	var loads int
+	for _, l := range d.s.Loads() {
+		if l.Table == "events" {
+			loads++
+		}
+	}
+	if loads > 3 {
+		t.Errorf("%d loads for %d rows while the first load was slow, want at most 3", loads, rows)
+	}
+}
+
 func TestAlterFlushesOldShapeFirst(t *testing.T) {
 	d := startStandin(t, doris.Options{})
 	d.addTable(usersTable)

@@ -534,7 +534,10 @@ func (w *Writer) schedule(t *tableState) {
 	w.mu.Unlock()
 }
 
-// ticker seals buffers older than sink.buffer-flush.interval.
+// ticker seals buffers older than sink.buffer-flush.interval. A table that already has
+// a sealed batch waiting for a load slot keeps filling its open buffer instead: when
+// Doris is slower than the interval, loads grow rather than pile up (fewer
+// transactions and tablet versions exactly when Doris is busiest).
 func (w *Writer) ticker() {
 	defer w.wg.Done()
 	every := w.cfg.FlushInterval / 4
@@ -553,7 +556,7 @@ func (w *Writer) ticker() {
 		case now := <-tk.C:
 			for _, t := range w.tableList() {
 				t.mu.Lock()
-				if b := t.open; b != nil && b.plan == nil && now.Sub(b.opened) >= w.cfg.FlushInterval {
+				if b := t.open; b != nil && b.plan == nil && len(t.queue) == 0 && now.Sub(b.opened) >= w.cfg.FlushInterval {
 					t.seal()
 				}
 				t.mu.Unlock()

@@ -86,7 +86,7 @@ func TestTableMediansRatioThroughputAndVerdict(t *testing.T) {
 		t.Errorf("cdc row = %q", cdc)
 	}
 
-	lat := row(t, table, "5 latency, default flush (10s)")
+	lat := row(t, table, "5 latency, default flush (1s)")
 	if !strings.HasPrefix(lat[0], "p50 5.50 s") || !strings.Contains(lat[0], "p99 10.2 s") || lat[7] != "**missed: p99**" {
 		t.Errorf("latency row = %q", lat)
 	}

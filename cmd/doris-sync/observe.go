@@ -32,7 +32,7 @@ func syncJob(ctx context.Context, job *config.Job, out, stderr io.Writer, logOut
 		return runSync(ctx, job, out, dsync.Observer{})
 	}
 	reg := metrics.New(job.JobName, nil)
-	opts := metrics.ViewOptions{Progress: job.Progress, MetricsAddr: job.MetricsAddr, Log: log}
+	opts := metrics.ViewOptions{Progress: job.Progress, MetricsAddr: job.MetricsAddr, Profiler: job.Pprof, Log: log}
 	file, isFile := stderr.(*os.File)
 	if isFile {
 		opts.Stderr = file

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -16,7 +17,26 @@ import (
 // Handler serves GET /metrics (Prometheus text format 0.0.4) and GET /healthz (200
 // "ok" while the job runs without error, else 503 and the error on one line).
 func (r *Registry) Handler() http.Handler {
+	return r.handler(false)
+}
+
+// handler is Handler, with Go's profiler under /debug/pprof/ when profiler is set. The
+// profiler's /cmdline is left out on purpose: argv may hold a password.
+func (r *Registry) handler(profiler bool) http.Handler {
 	mux := http.NewServeMux()
+	if profiler {
+		mux.HandleFunc("GET /debug/pprof/", func(w http.ResponseWriter, req *http.Request) {
+			if req.URL.Path == "/debug/pprof/cmdline" {
+				http.Error(w, "not served: the command line may hold secrets", http.StatusNotFound)
+				return
+			}
+			pprof.Index(w, req)
+		})
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		body := AppendText(nil, r.Snapshot())
 		w.Header().Set("Content-Type", ContentType)
@@ -42,9 +62,10 @@ type Server struct {
 	done chan struct{}
 }
 
-// Serve listens on addr (HOST:PORT) and serves the registry until Close. A port that
-// cannot be bound is a configuration error (exit code 2) naming the address.
-func Serve(addr string, r *Registry, log *slog.Logger) (*Server, error) {
+// Serve listens on addr (HOST:PORT) and serves the registry until Close, and Go's
+// profiler under /debug/pprof/ when profiler is set (--pprof). A port that cannot be
+// bound is a configuration error (exit code 2) naming the address.
+func Serve(addr string, r *Registry, log *slog.Logger, profiler bool) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -55,7 +76,7 @@ func Serve(addr string, r *Registry, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		ln: ln,
 		srv: &http.Server{
-			Handler:           r.Handler(),
+			Handler:           r.handler(profiler),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
@@ -67,7 +88,11 @@ func Serve(addr string, r *Registry, log *slog.Logger) (*Server, error) {
 			log.Error("the metrics server stopped", "addr", ln.Addr().String(), "err", err)
 		}
 	}()
-	log.Info("serving metrics", "addr", ln.Addr().String(), "metrics", "/metrics", "health", "/healthz")
+	if profiler {
+		log.Info("serving metrics", "addr", ln.Addr().String(), "metrics", "/metrics", "health", "/healthz", "profiler", "/debug/pprof/")
+	} else {
+		log.Info("serving metrics", "addr", ln.Addr().String(), "metrics", "/metrics", "health", "/healthz")
+	}
 	return s, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -31,7 +32,7 @@ func get(t *testing.T, url string) (int, http.Header, string) {
 
 func TestServerServesMetricsAndHealth(t *testing.T) {
 	r := goldenRegistry()
-	s, err := Serve("127.0.0.1:0", r, quietLog())
+	s, err := Serve("127.0.0.1:0", r, quietLog(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +67,37 @@ func TestServerServesMetricsAndHealth(t *testing.T) {
 	}
 }
 
+// --pprof adds Go's profiler on the metrics address, except its /cmdline (argv may hold
+// a password); without it there is no profiler at all.
+func TestServerProfiler(t *testing.T) {
+	for _, profiler := range []bool{false, true} {
+		s, err := Serve("127.0.0.1:0", New("j", nil), quietLog(), profiler)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := "http://" + s.Addr()
+		code, _, body := get(t, base+"/debug/pprof/heap?debug=1")
+		switch {
+		case profiler && (code != 200 || !strings.Contains(body, "heap profile")):
+			t.Errorf("profiler on: /debug/pprof/heap answered %d %.60q", code, body)
+		case !profiler && code != 404:
+			t.Errorf("profiler off: /debug/pprof/heap answered %d", code)
+		}
+		if code, _, _ := get(t, base+"/debug/pprof/goroutine?debug=1"); profiler && code != 200 {
+			t.Errorf("profiler on: /debug/pprof/goroutine answered %d", code)
+		}
+		if code, _, body := get(t, base+"/debug/pprof/cmdline"); code != 404 || strings.Contains(body, os.Args[0]) {
+			t.Errorf("profiler %v: /debug/pprof/cmdline answered %d %q", profiler, code, body)
+		}
+		if code, _, _ := get(t, base+"/metrics"); code != 200 {
+			t.Errorf("profiler %v: /metrics answered %d", profiler, code)
+		}
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestServeBindErrorIsUsageNamingTheAddress(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -73,7 +105,7 @@ func TestServeBindErrorIsUsageNamingTheAddress(t *testing.T) {
 	}
 	defer taken.Close()
 	addr := taken.Addr().String()
-	_, err = Serve(addr, New("j", nil), quietLog())
+	_, err = Serve(addr, New("j", nil), quietLog(), false)
 	if err == nil {
 		t.Fatal("a taken port was served")
 	}
@@ -87,7 +119,7 @@ func TestServeBindErrorIsUsageNamingTheAddress(t *testing.T) {
 }
 
 func TestServerCloseStopsServing(t *testing.T) {
-	s, err := Serve("127.0.0.1:0", New("j", nil), quietLog())
+	s, err := Serve("127.0.0.1:0", New("j", nil), quietLog(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

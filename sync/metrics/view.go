@@ -13,6 +13,7 @@ type ViewOptions struct {
 	Progress    string        // --progress: auto (default), on, off
 	Stderr      *os.File      // where the display and the logs go (default os.Stderr)
 	MetricsAddr string        // --metrics-addr HOST:PORT; "" serves nothing
+	Profiler    bool          // --pprof: also serve /debug/pprof/ on MetricsAddr
 	LogEvery    time.Duration // between progress log lines without the display (default 30 s)
 	// Log receives the progress lines and the server's messages; nil: slog.Default()
 	// at the time of each line.
@@ -40,7 +41,7 @@ func Start(r *Registry, o ViewOptions) (*View, error) {
 		if log == nil {
 			log = slog.Default()
 		}
-		s, err := Serve(o.MetricsAddr, r, log)
+		s, err := Serve(o.MetricsAddr, r, log, o.Profiler)
 		if err != nil {
 			return nil, err
 		}
