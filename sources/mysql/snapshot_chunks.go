@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -460,31 +461,24 @@ func (sn *Snapshot) ReadChunk(ctx context.Context, t *schema.Table, key []string
 	}
 	defer func() { sn.readers <- conn }()
 
-	rows, err := conn.QueryContext(ctx, q, args...)
-	if err != nil {
-		return 0, fmt.Errorf("read chunk %d of %s: %w", c.Index, t.ID, err)
-	}
-	defer rows.Close()
-	vals := make([]any, len(proj))
-	ptrs := make([]any, len(proj))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
+	dec := chunkDecoder{codecs: rc}
 	var n int64
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, fmt.Errorf("read chunk %d of %s: %w", c.Index, t.ID, err)
-		}
-		row, err := rc.decodeText(vals)
+	var emitErr error
+	err = queryRows(ctx, conn, q, args, func(vals []driver.Value) error {
+		row, err := dec.decodeRow(vals)
 		if err != nil {
-			return n, fmt.Errorf("read chunk %d of %s: %w", c.Index, t.ID, err)
+			return err
 		}
-		if err := emit(row); err != nil {
-			return n, err
+		if emitErr = emit(row); emitErr != nil {
+			return emitErr
 		}
 		n++
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
+		if emitErr != nil {
+			return n, emitErr
+		}
 		return n, fmt.Errorf("read chunk %d of %s: %w", c.Index, t.ID, err)
 	}
 	return n, nil

@@ -439,7 +439,7 @@ func parseIntText(b []byte) (any, error) {
 
 // ---- binlog (stream) ----
 
-// fromBinlog decodes a value from go-mysql's row decoder (ParseTime=false,
+// fromBinlog decodes a value from go-mysql's row decoder (ParseTime=true,
 // UseDecimal=false, TimestampStringLocation=UTC, RenderJSONAsMySQLText=true).
 func (c *columnCodec) fromBinlog(v any) (any, error) {
 	if v == nil {
@@ -476,8 +476,15 @@ func (c *columnCodec) fromBinlog(v any) (any, error) {
 			return schema.Decimal(s), nil
 		}
 	case kindDate, kindDatetime, kindTimestamp:
-		if s, ok := v.(string); ok {
-			return parseTemporal(s)
+		switch x := v.(type) {
+		case time.Time:
+			// A DATETIME is built in UTC from its wall clock; a TIMESTAMP is the
+			// instant in time.Local: UTC makes both the contract's form.
+			return x.UTC(), nil
+		case string:
+			// Every DATE, and what ParseTime leaves as text: zero dates, zero months
+			// or days (nil), DATETIMEs before 1970.
+			return parseTemporal(x)
 		}
 	case kindTime:
 		if s, ok := v.(string); ok {
@@ -679,7 +686,20 @@ func (c *columnCodec) labelText(l string) (any, error) {
 // zero month or day are nil; everything else is a time.Time in UTC holding the text's
 // wall clock (for TIMESTAMP that is the instant, since both paths print it in UTC).
 func parseTemporal(s string) (any, error) {
-	bad := func() (any, error) { return nil, fmt.Errorf("cannot read %q as a date or time", s) }
+	t, ok, err := parseDateTime(s)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return t, nil
+}
+
+// parseDateTime is parseTemporal without the boxing: ok is false for a zero date
+// (the value is then NULL). It keeps no reference to s, so s may be a view of a
+// buffer that is reused afterwards.
+func parseDateTime(s string) (t time.Time, ok bool, err error) {
+	bad := func() (time.Time, bool, error) {
+		return time.Time{}, false, fmt.Errorf("cannot read %q as a date or time", s)
+	}
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return bad()
 	}
@@ -717,9 +737,9 @@ func parseTemporal(s string) (any, error) {
 		}
 	}
 	if month == 0 || day == 0 {
-		return nil, nil
+		return time.Time{}, false, nil
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, second, nanos, time.UTC), nil
+	return time.Date(year, time.Month(month), day, hour, minute, second, nanos, time.UTC), true, nil
 }
 
 func digits(s string) (int, bool) {
@@ -839,15 +859,3 @@ func uuidFromRecord(rec []byte) [16]byte {
 
 // rowCodec decodes a whole row.
 type rowCodec []columnCodec
-
-func (rc rowCodec) decodeText(vals []any) ([]any, error) {
-	out := make([]any, len(vals))
-	for i, v := range vals {
-		d, err := rc[i].fromText(v)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", rc[i].name, err)
-		}
-		out[i] = d
-	}
-	return out, nil
-}

@@ -213,3 +213,35 @@ func TestCodecsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestBinlogTemporalValues covers what go-mysql's row decoder yields with ParseTime:
+// time.Time for DATETIME (built in UTC) and TIMESTAMP (the instant, in time.Local),
+// text for DATEs, zero dates and DATETIMEs before 1970. All become the contract's form.
+func TestBinlogTemporalValues(t *testing.T) {
+	datetime, timestamp, date := testCodec(t, "c", "datetime(6)"), testCodec(t, "c", "timestamp(6)"), testCodec(t, "c", "date")
+	tokyo := time.FixedZone("JST", 9*3600)
+	cases := []struct {
+		codec columnCodec
+		in    any
+		want  any
+	}{
+		{datetime, time.Date(2024, 2, 29, 12, 34, 56, 999999000, time.UTC), time.Date(2024, 2, 29, 12, 34, 56, 999999000, time.UTC)},
+		{timestamp, time.Unix(2147483647, 999999000).In(tokyo), time.Date(2038, 1, 19, 3, 14, 7, 999999000, time.UTC)},
+		{timestamp, time.Date(1970, 1, 1, 9, 0, 1, 1000, tokyo), time.Date(1970, 1, 1, 0, 0, 1, 1000, time.UTC)},
+		{datetime, "1000-01-01 00:00:00.000001", time.Date(1000, 1, 1, 0, 0, 0, 1000, time.UTC)},
+		{datetime, "0000-00-00 00:00:00.000", nil},
+		{datetime, "2024-00-10 00:00:00", nil},
+		{timestamp, "0000-00-00 00:00:00", nil},
+		{date, "2024-02-29", time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)},
+		{date, "0000-00-00", nil},
+	}
+	for _, c := range cases {
+		got, err := c.codec.fromBinlog(c.in)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s %v: got %#v, %v; want %#v", c.codec.kind, c.in, got, err, c.want)
+		}
+		if tm, ok := got.(time.Time); ok && tm.Location() != time.UTC {
+			t.Errorf("%s %v: location %v, want UTC", c.codec.kind, c.in, tm.Location())
+		}
+	}
+}
