@@ -160,12 +160,12 @@ func (sr *SnapshotReader) Close() error {
 }
 
 // readPlan is what reading a table needs: its quoted name and, per column, the quoted
-// name, the type for casts of chunk bounds and the value decoder.
+// name, the type for casts of chunk bounds and the value codec.
 type readPlan struct {
 	quoted   string
 	names    []string // the table's column names
 	columns  []string // quoted, in table order
-	decoders []valueDecoder
+	codecs   []codec
 	castType map[string]string // column name → format_type without typmod
 	intKey   map[string]bool   // column name → an integer type
 	relkind  string
@@ -221,7 +221,7 @@ func (sr *SnapshotReader) plan(ctx context.Context, t *schema.Table) (*readPlan,
 		a := atts[c.Name]
 		p.names = append(p.names, c.Name)
 		p.columns = append(p.columns, quoteIdent(c.Name))
-		p.decoders = append(p.decoders, typeDecoder(types.types, a.oid, a.typmod))
+		p.codecs = append(p.codecs, typeCodec(types.types, a.oid, a.typmod))
 	}
 	sr.tables[t.ID] = p
 	return p, nil

@@ -72,12 +72,12 @@ func (sr *SnapshotReader) readChunkRows(ctx context.Context, t *schema.Table, c 
 	var n int64
 	for res.NextRow() {
 		vals := res.Values()
-		row := make([]any, len(p.decoders))
+		row := make([]any, len(p.codecs))
 		for i, v := range vals {
 			if v == nil {
 				continue
 			}
-			if row[i], err = p.decoders[i](v); err != nil {
+			if row[i], err = p.codecs[i].decode(v); err != nil {
 				res.Close()
 				return n, fmt.Errorf("column %s: %w", p.columns[i], err)
 			}

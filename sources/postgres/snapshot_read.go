@@ -27,7 +27,7 @@ func (sr *SnapshotReader) ReadChunk(ctx context.Context, t *schema.Table, c Chun
 	if err != nil {
 		return 0, err
 	}
-	w := &copyRowWriter{decoders: p.decoders, emit: emit}
+	w := &copyRowWriter{codecs: p.codecs, emit: emit}
 	if _, err := sr.s.conn.PgConn().CopyTo(ctx, w, "COPY ("+sql+") TO STDOUT"); err != nil {
 		if w.err != nil {
 			err = w.err
@@ -44,12 +44,14 @@ func (sr *SnapshotReader) ReadChunk(ctx context.Context, t *schema.Table, c Chun
 // each row. Rows are split on newlines (a newline inside a value is escaped as \n),
 // fields on tabs; \N is NULL.
 type copyRowWriter struct {
-	decoders []valueDecoder
-	emit     func(row []any) error
-	partial  []byte // an unfinished row carried over between writes
-	scratch  []byte // an unescaped field
-	rows     int64
-	err      error // from decoding or emit, which CopyTo would otherwise only wrap
+	codecs  []codec
+	values  valueAlloc
+	rowSlab rowSlab
+	emit    func(row []any) error
+	partial []byte // an unfinished row carried over between writes
+	scratch []byte // an unescaped field
+	rows    int64
+	err     error // from decoding or emit, which CopyTo would otherwise only wrap
 }
 
 func (w *copyRowWriter) Write(data []byte) (int, error) {
@@ -89,7 +91,7 @@ func (w *copyRowWriter) finish() error {
 }
 
 func (w *copyRowWriter) row(line []byte) error {
-	row := make([]any, len(w.decoders))
+	row := w.rowSlab.take(len(w.codecs))
 	col := 0
 	for {
 		end := bytes.IndexByte(line, '\t')
@@ -110,7 +112,7 @@ func (w *copyRowWriter) row(line []byte) error {
 				}
 				field = w.scratch
 			}
-			v, err := w.decoders[col](field)
+			v, err := w.values.decode(w.codecs[col], field)
 			if err != nil {
 				w.err = fmt.Errorf("column %d: %w", col+1, err)
 				return w.err

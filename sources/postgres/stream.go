@@ -8,14 +8,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/doris-sync/doris-sync/exitcode"
 	"github.com/doris-sync/doris-sync/schema"
@@ -177,8 +175,12 @@ func (s *Streamer) runOn(ctx context.Context, conn *pgconn.PgConn, from LSN, emi
 		return errors.New("postgres stream: Run called twice on one Streamer")
 	}
 	lagCtx, stopLag := context.WithCancel(ctx)
-	defer stopLag()
-	go s.watchLag(lagCtx)
+	lagDone := make(chan struct{})
+	go func() {
+		defer close(lagDone)
+		s.watchLag(lagCtx)
+	}()
+	defer func() { stopLag(); <-lagDone }() // Run leaves no goroutine behind
 
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval = 250*time.Millisecond, 30*time.Second
@@ -228,7 +230,7 @@ func (s *Streamer) attempt(ctx context.Context, conn *pgconn.PgConn, from LSN, e
 		return false, err
 	}
 	if conn == nil {
-		if conn, err = s.r.connectReplication(ctx); err != nil {
+		if conn, err = s.r.connectStream(ctx); err != nil {
 			return false, err
 		}
 	}
@@ -362,7 +364,8 @@ func serverMajor(conn *pgconn.PgConn) int {
 // doubled single quotes, not the E-prefixed strings quoteLiteral may write.
 func replLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// session is one replication connection's stream.
+// session is one replication connection's stream (see stream_receive.go for its two
+// goroutines).
 type session struct {
 	s       *Streamer
 	conn    *pgconn.PgConn
@@ -370,23 +373,24 @@ type session struct {
 	types   *typeResolver
 	emit    func(schema.Change) error
 
+	// Used by the decoding goroutine only.
 	progressed bool
+	rows       rowDecoder
 
 	// The open transaction (between Begin and Commit, or a streamed one on replay).
-	inTxn    bool
-	txCommit LSN
-	txTime   time.Time // the transaction's commit timestamp, for CommitTime
-	txSeq    uint64
-	pending  *schema.Change // the latest change, held until the next one or the commit
+	inTxn      bool
+	txCommit   LSN
+	txTime     time.Time // the transaction's commit timestamp, for CommitTime
+	txSeq      uint64
+	hasPending bool
+	pending    schema.Change // the latest change, held until the next one or the commit
 
 	// Streamed transactions being received.
 	inStream  bool
 	streamXid uint32
 	spills    map[uint32]*spillFile
 
-	// ioMu serialises the connection between the receive loop and keepAlive; it also
-	// guards the status fields below.
-	ioMu       sync.Mutex
+	// Standby status, used by the receiving goroutine only (after run starts it).
 	lastSent   LSN
 	lastSentAt time.Time
 	nextStatus time.Time
@@ -409,70 +413,39 @@ func (ss *session) run(ctx context.Context) error {
 	ss.lastSent, ss.lastSentAt = start, time.Now()
 	ss.nextStatus = ss.lastSentAt.Add(s.opts.StatusInterval)
 
-	keepCtx, stopKeep := context.WithCancel(ctx)
-	defer stopKeep()
-	go ss.keepAlive(keepCtx)
-
-	// Receive in windows of ackPoll so a new Ack is confirmed promptly when idle;
-	// one context per window, not per message.
-	ackPoll := min(time.Second, s.opts.StatusInterval)
-	var window struct {
-		ctx    context.Context
-		cancel context.CancelFunc
+	batches := make(chan *walBatch, 1)
+	free := make(chan *walBatch, walBatches)
+	for range walBatches {
+		free <- &walBatch{}
 	}
-	window.ctx, window.cancel = context.WithTimeout(ctx, ackPoll)
-	defer func() { window.cancel() }()
-	for {
-		ss.ioMu.Lock()
-		err := ss.sendStatus(false)
-		var msg pgproto3.BackendMessage
-		if err == nil {
-			msg, err = ss.conn.ReceiveMessage(window.ctx)
+	recvCtx, stopReceiving := context.WithCancel(ctx)
+	received := make(chan error, 1)
+	go func() {
+		received <- ss.receive(recvCtx, batches, free)
+		close(batches)
+	}()
+	// However decoding ends, the receiver ends first: the connection is closed after
+	// run returns, and only the receiver may use it.
+	defer func() {
+		stopReceiving()
+		for range batches {
 		}
-		ss.ioMu.Unlock()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	}()
+	for b := range batches {
+		for _, m := range b.msgs {
+			if m.keepalive {
+				err = ss.progress(m.walEnd)
+			} else {
+				err = ss.wal(ctx, b.payload(m))
 			}
-			if pgconn.Timeout(err) {
-				window.cancel()
-				window.ctx, window.cancel = context.WithTimeout(ctx, ackPoll)
-				continue
-			}
-			return err
-		}
-		switch m := msg.(type) {
-		case *pgproto3.CopyData:
-			if err := ss.copyData(ctx, m.Data); err != nil {
+			if err != nil {
 				return err
 			}
-		case *pgproto3.ErrorResponse:
-			return s.serverError(pgconn.ErrorResponseToPgError(m))
-		case *pgproto3.CopyDone:
-			return errors.New("the server ended the replication stream")
 		}
+		b.reset()
+		free <- b
 	}
-}
-
-// keepAlive sends the standby status updates the receive loop cannot send while it is
-// busy elsewhere: emit blocking (the engine applying backpressure) or a long replay of
-// a streamed transaction. Without them the walsender gives up on the connection after
-// wal_sender_timeout.
-func (ss *session) keepAlive(ctx context.Context) {
-	t := time.NewTicker(ss.s.opts.StatusInterval / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ss.ioMu.Lock()
-		if err := ss.sendStatus(false); err != nil {
-			slog.Debug("standby status update failed", "slot", ss.s.r.opts.Slot, "error", err)
-		}
-		ss.ioMu.Unlock()
-	}
+	return <-received
 }
 
 // emitChange hands a change to the engine; its error stops the stream.
@@ -484,10 +457,9 @@ func (ss *session) emitChange(ch schema.Change) error {
 }
 
 // sendStatus reports the acknowledged LSN as written, flushed and applied: when asked
-// (force), every StatusInterval, and soon after an Ack. The caller holds ioMu.
-func (ss *session) sendStatus(force bool) error {
+// (force), every StatusInterval, and soon after an Ack. Only the receiver calls it.
+func (ss *session) sendStatus(now time.Time, force bool) error {
 	acked := LSN(ss.s.acked.Load())
-	now := time.Now()
 	periodic := now.After(ss.nextStatus)
 	if !force && !periodic && (acked == ss.lastSent || now.Sub(ss.lastSentAt) < 200*time.Millisecond) {
 		return nil
@@ -511,39 +483,10 @@ func (ss *session) sendStatus(force bool) error {
 	return nil
 }
 
-func (ss *session) copyData(ctx context.Context, data []byte) error {
-	if len(data) == 0 {
-		return nil
-	}
-	switch data[0] {
-	case pglogrepl.PrimaryKeepaliveMessageByteID:
-		ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(data[1:])
-		if err != nil {
-			return permanent(fmt.Errorf("keepalive: %w", err))
-		}
-		if ka.ReplyRequested {
-			ss.ioMu.Lock()
-			err := ss.sendStatus(true)
-			ss.ioMu.Unlock()
-			if err != nil {
-				return err
-			}
-		}
-		return ss.progress(LSN(ka.ServerWALEnd))
-	case pglogrepl.XLogDataByteID:
-		x, err := pglogrepl.ParseXLogData(data[1:])
-		if err != nil {
-			return permanent(fmt.Errorf("WAL data: %w", err))
-		}
-		return ss.wal(ctx, x.WALData)
-	}
-	return nil
-}
-
 // progress reports a boundary with nothing pending (see StreamOptions.Progress).
 func (ss *session) progress(lsn LSN) error {
 	s := ss.s
-	if s.opts.Progress == nil || ss.inTxn || ss.pending != nil || lsn <= s.lastEnd {
+	if s.opts.Progress == nil || ss.inTxn || ss.hasPending || lsn <= s.lastEnd {
 		return nil
 	}
 	s.lastEnd = lsn
@@ -607,6 +550,9 @@ func (ss *session) wal(ctx context.Context, data []byte) error {
 		}
 		return nil
 	}
+	if isRowMessage(data[0]) {
+		return ss.rowChange(data, false, nil)
+	}
 	msg, err := pglogrepl.ParseV2(data, false)
 	if err != nil {
 		return permanent(fmt.Errorf("pgoutput message %q: %w", data[0], err))
@@ -626,7 +572,8 @@ func (ss *session) wal(ctx context.Context, data []byte) error {
 }
 
 func (ss *session) begin(commit LSN) {
-	ss.inTxn, ss.txCommit, ss.txSeq, ss.pending, ss.txTime = true, commit, 0, nil, time.Time{}
+	ss.inTxn, ss.txCommit, ss.txSeq, ss.txTime = true, commit, 0, time.Time{}
+	ss.hasPending, ss.pending = false, schema.Change{}
 }
 
 // commit emits the held last change with the transaction's end, or reports the end as
@@ -635,11 +582,11 @@ func (ss *session) commit(end LSN) error {
 	ss.inTxn = false
 	ss.s.stats.txns.Add(1)
 	ss.progressed = true
-	if ss.pending == nil {
+	if !ss.hasPending {
 		return ss.progress(end)
 	}
-	ch := *ss.pending
-	ss.pending = nil
+	ch := ss.pending
+	ss.hasPending, ss.pending = false, schema.Change{}
 	p := ch.Position.(Position)
 	p.End = end
 	ch.Position = p
@@ -663,6 +610,9 @@ func (ss *session) streamCommit(ctx context.Context, m *pglogrepl.StreamCommitMe
 	ss.begin(LSN(m.CommitLSN))
 	ss.txTime = m.CommitTime
 	err := sp.replay(func(rec []byte) error {
+		if isRowMessage(rec[0]) {
+			return ss.rowChange(rec, true, sp.aborted)
+		}
 		msg, err := pglogrepl.ParseV2(rec, true)
 		if err != nil {
 			return permanent(fmt.Errorf("pgoutput streamed message %q: %w", rec[0], err))
@@ -683,63 +633,15 @@ func (ss *session) discardSpills() {
 	}
 }
 
-// data handles a message inside a transaction. Data messages of the subtransactions in
-// aborted (rolled back inside a streamed transaction) are skipped without counting, as
-// PostgreSQL sends none of them when it does not stream, so positions stay the same.
+// data handles a message inside a transaction other than a row change (rowChange).
+// Data messages of the subtransactions in aborted (rolled back inside a streamed
+// transaction) are skipped without counting, as PostgreSQL sends none of them when it
+// does not stream, so positions stay the same.
 func (ss *session) data(ctx context.Context, msg pglogrepl.Message, aborted map[uint32]bool) error {
 	skip := func(xid uint32) bool { return aborted[xid] }
 	switch m := msg.(type) {
 	case *pglogrepl.RelationMessageV2:
 		return ss.onRelation(ctx, &m.RelationMessage)
-	case *pglogrepl.InsertMessageV2:
-		if skip(m.Xid) {
-			return nil
-		}
-		rel, err := ss.rowTarget(m.RelationID)
-		if rel == nil || err != nil {
-			return err
-		}
-		after, err := rel.row(m.Tuple, nil)
-		if err != nil {
-			return permanent(err)
-		}
-		return ss.push(schema.Change{Table: rel.id, Op: schema.OpInsert, After: after})
-	case *pglogrepl.UpdateMessageV2:
-		if skip(m.Xid) {
-			return nil
-		}
-		rel, err := ss.rowTarget(m.RelationID)
-		if rel == nil || err != nil {
-			return err
-		}
-		var before []any
-		var old *pglogrepl.TupleData
-		if m.OldTuple != nil {
-			if before, err = rel.row(m.OldTuple, nil); err != nil {
-				return permanent(err)
-			}
-			if m.OldTupleType == pglogrepl.UpdateMessageTupleTypeOld {
-				old = m.OldTuple
-			}
-		}
-		after, err := rel.row(m.NewTuple, old)
-		if err != nil {
-			return permanent(err)
-		}
-		return ss.push(schema.Change{Table: rel.id, Op: schema.OpUpdate, Before: before, After: after})
-	case *pglogrepl.DeleteMessageV2:
-		if skip(m.Xid) {
-			return nil
-		}
-		rel, err := ss.rowTarget(m.RelationID)
-		if rel == nil || err != nil {
-			return err
-		}
-		before, err := rel.row(m.OldTuple, nil)
-		if err != nil {
-			return permanent(err)
-		}
-		return ss.push(schema.Change{Table: rel.id, Op: schema.OpDelete, Before: before})
 	case *pglogrepl.TruncateMessageV2:
 		if skip(m.Xid) {
 			return nil
@@ -761,6 +663,44 @@ func (ss *session) data(ctx context.Context, msg pglogrepl.Message, aborted map[
 		return nil
 	}
 	return permanent(fmt.Errorf("pgoutput: unexpected %T", msg))
+}
+
+func isRowMessage(t byte) bool { return t == 'I' || t == 'U' || t == 'D' }
+
+// rowChange handles an Insert, Update or Delete message (see data for aborted).
+func (ss *session) rowChange(data []byte, inStream bool, aborted map[uint32]bool) error {
+	m, err := parseRowMessage(data, inStream)
+	if err != nil {
+		if inStream {
+			return permanent(fmt.Errorf("pgoutput streamed message %q: %w", data[0], err))
+		}
+		return permanent(fmt.Errorf("pgoutput message %q: %w", data[0], err))
+	}
+	if aborted[m.xid] {
+		return nil
+	}
+	rel, err := ss.rowTarget(m.relID)
+	if rel == nil || err != nil {
+		return err
+	}
+	ch := schema.Change{Table: rel.id, Op: m.op}
+	var before []any
+	if m.old != nil {
+		if before, err = ss.rows.row(rel, m.old, nil); err != nil {
+			return permanent(err)
+		}
+		ch.Before = before
+	}
+	if m.new != nil {
+		full := before
+		if m.oldType != 'O' {
+			full = nil // a key tuple has only the key: its other columns are not values
+		}
+		if ch.After, err = ss.rows.row(rel, m.new, full); err != nil {
+			return permanent(err)
+		}
+	}
+	return ss.push(ch)
 }
 
 // rowTarget counts a data change in the transaction and returns its relation, or nil
@@ -791,19 +731,19 @@ func (ss *session) push(ch schema.Change) error {
 	if err := ss.flushPending(); err != nil {
 		return err
 	}
-	ch.Position = pos
+	ch.Position = ss.rows.position(pos)
 	ch.CommitTime = ss.txTime
-	ss.pending = &ch
+	ss.hasPending, ss.pending = true, ch
 	return nil
 }
 
 // flushPending emits the held change, which is not the transaction's last.
 func (ss *session) flushPending() error {
-	if ss.pending == nil {
+	if !ss.hasPending {
 		return nil
 	}
-	ch := *ss.pending
-	ss.pending = nil
+	ch := ss.pending
+	ss.hasPending, ss.pending = false, schema.Change{}
 	if err := ss.emitChange(ch); err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,9 +209,48 @@ func (sr *streamRun) stop(t *testing.T) {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("stream ended with %v", err)
 		}
+		checkNoStreamGoroutines(t)
 	case <-time.After(30 * time.Second):
 		t.Error("the stream did not stop")
 	}
+}
+
+// checkNoStreamGoroutines fails the test if a goroutine of a stream outlives its Run
+// (tests run one at a time, so none of another test's streams is running). A goroutine
+// that has done its work may take a moment to exit; the deadline only bounds a leak.
+func checkNoStreamGoroutines(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := streamGoroutines()
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d goroutines of the stream outlived Run:\n%s", len(left), strings.Join(left, "\n\n"))
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func streamGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "sources/postgres.(*session)") || strings.Contains(g, "sources/postgres.(*Streamer)") {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // lastBoundary is the End of the last change that has one.

@@ -15,10 +15,10 @@ import (
 
 // relation is a table as the stream's Relation messages describe it.
 type relation struct {
-	id       schema.TableID
-	follow   bool
-	cols     []relColumn
-	decoders []valueDecoder
+	id     schema.TableID
+	follow bool
+	cols   []relColumn
+	codecs []codec
 }
 
 type relColumn struct {
@@ -68,7 +68,7 @@ func (ss *session) onRelation(ctx context.Context, m *pglogrepl.RelationMessage)
 		return err
 	}
 	for _, c := range cols {
-		rel.decoders = append(rel.decoders, typeDecoder(ss.types.types, c.oid, c.typmod))
+		rel.codecs = append(rel.codecs, typeCodec(ss.types.types, c.oid, c.typmod))
 	}
 	if known != nil && sameShape(known, cols, texts) {
 		return nil
@@ -242,39 +242,4 @@ func reconstructDDL(before, after *schema.Table) string {
 		parts = append(parts, "-- column order changed")
 	}
 	return "ALTER TABLE " + name + " " + strings.Join(parts, ", ")
-}
-
-// row decodes a tuple in the relation's column order. A column PostgreSQL did not send
-// because it is an unchanged TOAST value is taken from old (the REPLICA IDENTITY FULL
-// old row) when that has it, else it is schema.Unchanged.
-func (rel *relation) row(t *pglogrepl.TupleData, old *pglogrepl.TupleData) ([]any, error) {
-	if t == nil {
-		return nil, nil
-	}
-	if len(t.Columns) != len(rel.cols) {
-		return nil, fmt.Errorf("postgres stream: a row of %s has %d columns, its Relation message %d", rel.id, len(t.Columns), len(rel.cols))
-	}
-	row := make([]any, len(rel.cols))
-	for i, c := range t.Columns {
-		switch c.DataType {
-		case pglogrepl.TupleDataTypeNull:
-		case pglogrepl.TupleDataTypeToast:
-			row[i] = schema.Unchanged
-			if old != nil && i < len(old.Columns) && old.Columns[i].DataType == pglogrepl.TupleDataTypeText {
-				c = old.Columns[i]
-			} else {
-				continue
-			}
-			fallthrough
-		case pglogrepl.TupleDataTypeText:
-			v, err := rel.decoders[i](c.Data)
-			if err != nil {
-				return nil, fmt.Errorf("postgres stream: %s column %s: %w", rel.id, rel.cols[i].name, err)
-			}
-			row[i] = v
-		default:
-			return nil, fmt.Errorf("postgres stream: %s column %s arrived in format %q, not text", rel.id, rel.cols[i].name, c.DataType)
-		}
-	}
-	return row, nil
 }

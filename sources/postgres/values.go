@@ -69,66 +69,100 @@ const (
 	oidXID8        = 5069
 )
 
-// builtinDecoder is the decoder of a built-in type; every built-in type not listed
-// (time, interval, uuid, arrays, ranges, network, geometric, xml, tsvector, …) is text.
-func builtinDecoder(oid uint32, typmod int32) valueDecoder {
-	switch oid {
-	case oidBool:
-		return decodeBool
-	case oidInt2, oidInt4, oidInt8, oidOID, oidXID, oidCID:
-		return decodeInt
-	case oidXID8:
-		return decodeUint
-	case oidFloat4:
-		return decodeFloat4
-	case oidFloat8:
-		return decodeFloat8
-	case oidNumeric:
-		return decodeNumeric
-	case oidMoney:
-		return decodeMoney
-	case oidBytea:
-		return decodeBytea
-	case oidDate:
-		return decodeDate
-	case oidTimestamp:
-		return decodeTimestamp
-	case oidTimestamptz:
-		return decodeTimestamptz
-	case oidJSON, oidJSONB:
-		return decodeJSON
-	case oidBit:
-		if typmod == 1 {
-			return decodeBit1
-		}
-	}
-	return decodeText
+// valueKind says what Go value a codec makes, for the decoders that box values without
+// one allocation each (valueAlloc): the text itself, retyped, or a number or time
+// parsed from it. kindOther is anything else: only decode knows.
+type valueKind uint8
+
+const (
+	kindOther       valueKind = iota
+	kindString                // string(text)
+	kindJSON                  // schema.JSON(text)
+	kindDecimal               // schema.Decimal(text); empty text is an error
+	kindInt                   // parseInt
+	kindFloat4                // parseFloat4
+	kindFloat8                // parseFloat8
+	kindDate                  // parseDate
+	kindTimestamp             // parseTimestamp
+	kindTimestamptz           // parseTimestamptz
+)
+
+// codec is how one column type's text becomes its Go value: decode, or the same value
+// made the way kind says.
+type codec struct {
+	decode valueDecoder
+	kind   valueKind
 }
 
-// typeDecoder picks the decoder of a column type: built-in types by OID, domains by
-// their base type (with the domain's typmod, so a domain over bit(1) is a bool),
-// PostGIS types by name, and everything else (enums, arrays, ranges, composites,
-// citext, hstore, ltree, …) as its text. types holds the pg_type rows of oid and of the
-// domain bases below it.
+// builtinDecoder is the decoder of a built-in type; every built-in type not listed
+// (time, interval, uuid, arrays, ranges, network, geometric, xml, tsvector, …) is text.
+func builtinDecoder(oid uint32, typmod int32) valueDecoder { return builtinCodec(oid, typmod).decode }
+
+func builtinCodec(oid uint32, typmod int32) codec {
+	switch oid {
+	case oidBool:
+		return codec{decode: decodeBool}
+	case oidInt2, oidInt4, oidInt8, oidOID, oidXID, oidCID:
+		return codec{decode: decodeInt, kind: kindInt}
+	case oidXID8:
+		return codec{decode: decodeUint}
+	case oidFloat4:
+		return codec{decode: decodeFloat4, kind: kindFloat4}
+	case oidFloat8:
+		return codec{decode: decodeFloat8, kind: kindFloat8}
+	case oidNumeric:
+		return codec{decode: decodeNumeric, kind: kindDecimal}
+	case oidMoney:
+		return codec{decode: decodeMoney}
+	case oidBytea:
+		return codec{decode: decodeBytea}
+	case oidDate:
+		return codec{decode: decodeDate, kind: kindDate}
+	case oidTimestamp:
+		return codec{decode: decodeTimestamp, kind: kindTimestamp}
+	case oidTimestamptz:
+		return codec{decode: decodeTimestamptz, kind: kindTimestamptz}
+	case oidJSON, oidJSONB:
+		return codec{decode: decodeJSON, kind: kindJSON}
+	case oidBit:
+		if typmod == 1 {
+			return codec{decode: decodeBit1}
+		}
+	}
+	return textCodec
+}
+
+var textCodec = codec{decode: decodeText, kind: kindString}
+
+// typeDecoder picks the decoder of a column type (see typeCodec).
 func typeDecoder(types map[uint32]*pgType, oid uint32, typmod int32) valueDecoder {
+	return typeCodec(types, oid, typmod).decode
+}
+
+// typeCodec picks the codec of a column type: built-in types by OID, domains by their
+// base type (with the domain's typmod, so a domain over bit(1) is a bool), PostGIS
+// types by name, and everything else (enums, arrays, ranges, composites, citext,
+// hstore, ltree, …) as its text. types holds the pg_type rows of oid and of the domain
+// bases below it.
+func typeCodec(types map[uint32]*pgType, oid uint32, typmod int32) codec {
 	for depth := 0; depth < 32; depth++ {
 		if oid < firstNormalOID {
-			return builtinDecoder(oid, typmod)
+			return builtinCodec(oid, typmod)
 		}
 		t := types[oid]
 		if t == nil {
-			return decodeText
+			return textCodec
 		}
 		switch {
 		case t.typtype == "d":
 			oid, typmod = t.base, t.baseTypmod
 			continue
 		case t.typtype == "b" && t.category != "A" && (t.name == "geometry" || t.name == "geography"):
-			return decodeEWKB
+			return codec{decode: decodeEWKB}
 		}
-		return decodeText
+		return textCodec
 	}
-	return decodeText
+	return textCodec
 }
 
 // view is b as a string without a copy, for parsing only: it must not be kept.
@@ -138,9 +172,11 @@ func decodeText(b []byte) (any, error) { return string(b), nil }
 
 func decodeJSON(b []byte) (any, error) { return schema.JSON(b), nil }
 
+var errEmptyNumeric = errors.New("empty numeric")
+
 func decodeNumeric(b []byte) (any, error) {
 	if len(b) == 0 {
-		return nil, errors.New("empty numeric")
+		return nil, errEmptyNumeric
 	}
 	return schema.Decimal(b), nil
 }
@@ -169,10 +205,12 @@ func decodeBit1(b []byte) (any, error) {
 	return nil, fmt.Errorf("bit(1) value %q is neither 0 nor 1", b)
 }
 
-func decodeInt(b []byte) (any, error) {
+func decodeInt(b []byte) (any, error) { return boxed(parseInt(b)) }
+
+func parseInt(b []byte) (int64, error) {
 	n, err := strconv.ParseInt(view(b), 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("integer %q: %w", b, errors.Unwrap(err))
+		return 0, fmt.Errorf("integer %q: %w", b, errors.Unwrap(err))
 	}
 	return n, nil
 }
@@ -185,22 +223,34 @@ func decodeUint(b []byte) (any, error) {
 	return n, nil
 }
 
-// decodeFloat4 parses as float32 first so the value is the real's value, not the
+func decodeFloat4(b []byte) (any, error) { return boxed(parseFloat4(b)) }
+
+// parseFloat4 parses as float32 first so the value is the real's value, not the
 // nearest double to its decimal text.
-func decodeFloat4(b []byte) (any, error) {
+func parseFloat4(b []byte) (float64, error) {
 	f, err := strconv.ParseFloat(view(b), 32)
 	if err != nil {
-		return nil, fmt.Errorf("real %q: %w", b, errors.Unwrap(err))
+		return 0, fmt.Errorf("real %q: %w", b, errors.Unwrap(err))
 	}
 	return f, nil
 }
 
-func decodeFloat8(b []byte) (any, error) {
+func decodeFloat8(b []byte) (any, error) { return boxed(parseFloat8(b)) }
+
+func parseFloat8(b []byte) (float64, error) {
 	f, err := strconv.ParseFloat(view(b), 64)
 	if err != nil {
-		return nil, fmt.Errorf("double %q: %w", b, errors.Unwrap(err))
+		return 0, fmt.Errorf("double %q: %w", b, errors.Unwrap(err))
 	}
 	return f, nil
+}
+
+// boxed is a typed parse result as a decoder's: a value, or nil with the error.
+func boxed[T any](v T, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // decodeMoney turns money's output ("$1,234.56", "-$1,234.56" under lc_monetary C;
@@ -271,35 +321,41 @@ var (
 	minTimestamp = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-func decodeDate(b []byte) (any, error) {
+func decodeDate(b []byte) (any, error) { return boxed(parseDate(b)) }
+
+func parseDate(b []byte) (time.Time, error) {
 	if t, ok := infinity(b, "date", maxDate); ok {
 		return t, nil
 	}
 	t, err := parseDateTime(b, false, false)
 	if err != nil {
-		return nil, fmt.Errorf("date %q: %w", b, err)
+		return t, fmt.Errorf("date %q: %w", b, err)
 	}
 	return t, nil
 }
 
-func decodeTimestamp(b []byte) (any, error) {
+func decodeTimestamp(b []byte) (any, error) { return boxed(parseTimestamp(b)) }
+
+func parseTimestamp(b []byte) (time.Time, error) {
 	if t, ok := infinity(b, "timestamp", maxTimestamp); ok {
 		return t, nil
 	}
 	t, err := parseDateTime(b, true, false)
 	if err != nil {
-		return nil, fmt.Errorf("timestamp %q: %w", b, err)
+		return t, fmt.Errorf("timestamp %q: %w", b, err)
 	}
 	return t, nil
 }
 
-func decodeTimestamptz(b []byte) (any, error) {
+func decodeTimestamptz(b []byte) (any, error) { return boxed(parseTimestamptz(b)) }
+
+func parseTimestamptz(b []byte) (time.Time, error) {
 	if t, ok := infinity(b, "timestamp with time zone", maxTimestamp); ok {
 		return t, nil
 	}
 	t, err := parseDateTime(b, true, true)
 	if err != nil {
-		return nil, fmt.Errorf("timestamptz %q: %w", b, err)
+		return t, fmt.Errorf("timestamptz %q: %w", b, err)
 	}
 	return t, nil
 }

@@ -199,8 +199,8 @@ func TestUnescapeCopy(t *testing.T) {
 func TestCopyRowWriterSplitsRowsAcrossWrites(t *testing.T) {
 	var rows [][]any
 	w := &copyRowWriter{
-		decoders: []valueDecoder{decodeInt, decodeText, decodeBytea},
-		emit:     func(r []any) error { rows = append(rows, r); return nil },
+		codecs: []codec{builtinCodec(oidInt8, -1), textCodec, builtinCodec(oidBytea, -1)},
+		emit:   func(r []any) error { rows = append(rows, r); return nil },
 	}
 	data := "1\ta\\tb\t\\\\x00ff\n2\t\\N\t\\N\n3\tline\\nbreak\t\\\\x\n"
 	for i := 0; i < len(data); i += 3 { // three bytes per write: rows and escapes split anywhere
@@ -216,7 +216,7 @@ func TestCopyRowWriterSplitsRowsAcrossWrites(t *testing.T) {
 	if !reflect.DeepEqual(rows, want) || w.rows != 3 {
 		t.Errorf("got %#v (%d rows), want %#v", rows, w.rows, want)
 	}
-	bad := &copyRowWriter{decoders: []valueDecoder{decodeInt}, emit: func([]any) error { return nil }}
+	bad := &copyRowWriter{codecs: []codec{builtinCodec(oidInt8, -1)}, emit: func([]any) error { return nil }}
 	if _, err := bad.Write([]byte("1\t2\n")); err == nil {
 		t.Error("a row with too many columns: want an error")
 	}
