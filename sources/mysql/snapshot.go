@@ -71,9 +71,9 @@ type SnapshotOptions struct {
 type Snapshot struct {
 	src       *Source
 	si        serverInfo
-	pool      *sql.DB
-	readers   chan *sql.Conn
-	all       []*sql.Conn
+	pool      *sql.DB // the lock, the position and chunk planning
+	readers   chan *readerConn
+	all       []*readerConn
 	pos       Position
 	guarantee Guarantee
 	method    string
@@ -105,8 +105,9 @@ func (s *Source) BeginSnapshot(ctx context.Context, opts SnapshotOptions) (*Snap
 	if err != nil {
 		return nil, err
 	}
-	// The readers, one connection for the lock and position, one for chunk planning.
-	pool, err := s.openPool(opts.Readers + 2)
+	// One connection for the lock and position, one for chunk planning; the readers
+	// are connections of their own (readerConn).
+	pool, err := s.openPool(2)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func (s *Source) BeginSnapshot(ctx context.Context, opts SnapshotOptions) (*Snap
 		sn.Close()
 		return nil, fmt.Errorf("mysql source %s: begin snapshot: %w", s.cfg.addr(), err)
 	}
-	sn.readers = make(chan *sql.Conn, len(sn.all))
+	sn.readers = make(chan *readerConn, len(sn.all))
 	for _, c := range sn.all {
 		sn.readers <- c
 	}
@@ -125,10 +126,15 @@ func (s *Source) BeginSnapshot(ctx context.Context, opts SnapshotOptions) (*Snap
 }
 
 func (sn *Snapshot) open(ctx context.Context, opts SnapshotOptions) error {
+	// Connected and set up first, so that the views open in quick succession (and a
+	// lock is held only while they open).
+	if err := sn.connectReaders(ctx, opts.Readers); err != nil {
+		return err
+	}
 	if sn.si.flavor == FlavorMariaDB {
 		const attempts = 3
 		for i := 0; i < attempts; i++ {
-			positions, err := sn.openReaders(ctx, opts.Readers)
+			positions, err := sn.openReaders(ctx)
 			if err != nil {
 				return err
 			}
@@ -137,7 +143,9 @@ func (sn *Snapshot) open(ctx context.Context, opts SnapshotOptions) error {
 				return sn.mariaDBGTID(ctx)
 			}
 			sn.log.Debug("snapshot readers saw different binlog positions; opening them again", "attempt", i+1)
-			sn.closeReaders(ctx)
+			if err := sn.endReaders(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if !opts.NoLock {
@@ -156,7 +164,7 @@ func (sn *Snapshot) open(ctx context.Context, opts SnapshotOptions) error {
 	if err != nil {
 		return err
 	}
-	positions, err := sn.openReaders(ctx, opts.Readers)
+	positions, err := sn.openReaders(ctx)
 	if err != nil {
 		return err
 	}
@@ -205,7 +213,7 @@ func (sn *Snapshot) openUnderLock(ctx context.Context, opts SnapshotOptions) (bo
 		return err
 	}
 	defer unlock()
-	positions, err := sn.openReaders(ctx, opts.Readers)
+	positions, err := sn.openReaders(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -224,48 +232,70 @@ func (sn *Snapshot) openUnderLock(ctx context.Context, opts SnapshotOptions) (bo
 	return true, nil
 }
 
-// openReaders opens n reader transactions. On MariaDB it returns each one's snapshot
-// binlog position (file and offset).
-func (sn *Snapshot) openReaders(ctx context.Context, n int) ([]Position, error) {
-	var positions []Position
+// connectReaders connects n readers and sets their sessions up.
+func (sn *Snapshot) connectReaders(ctx context.Context, n int) error {
+	tlsConf, err := sn.src.tlsForStream(ctx) // the TLS the discovery pool negotiated
+	if err != nil {
+		return err
+	}
 	for i := 0; i < n; i++ {
-		conn, err := sn.pool.Conn(ctx)
+		rc, err := sn.src.dialReader(ctx, tlsConf)
+		if err != nil {
+			return err
+		}
+		sn.all = append(sn.all, rc)
+		if err := rc.exec(ctx, sessionSetup(sn.si)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openReaders starts every reader's transaction. On MariaDB it returns each one's
+// snapshot binlog position (file and offset).
+func (sn *Snapshot) openReaders(ctx context.Context) ([]Position, error) {
+	for _, rc := range sn.all {
+		if err := rc.exec(ctx, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
+			return nil, err
+		}
+	}
+	if sn.si.flavor != FlavorMariaDB {
+		return nil, nil
+	}
+	positions := make([]Position, len(sn.all))
+	for i, rc := range sn.all {
+		p, err := snapshotBinlogPosition(ctx, rc)
 		if err != nil {
 			return nil, err
 		}
-		sn.all = append(sn.all, conn)
-		if err := execAll(ctx, conn, sessionSetup(sn.si)...); err != nil {
-			return nil, err
-		}
-		if err := execAll(ctx, conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
-			return nil, err
-		}
-		if sn.si.flavor != FlavorMariaDB {
-			continue
-		}
-		p, err := snapshotBinlogPosition(ctx, conn)
-		if err != nil {
-			return nil, err
-		}
-		positions = append(positions, p)
+		positions[i] = p
 	}
 	return positions, nil
 }
 
+// endReaders ends every reader's transaction; the sessions stay.
+func (sn *Snapshot) endReaders(ctx context.Context) error {
+	for _, rc := range sn.all {
+		if err := rc.exec(ctx, "COMMIT"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // snapshotBinlogPosition reads MariaDB's binlog_snapshot_file/_position of the
 // session's consistent snapshot.
-func snapshotBinlogPosition(ctx context.Context, conn *sql.Conn) (Position, error) {
-	rows, err := conn.QueryContext(ctx, "SHOW STATUS LIKE 'binlog_snapshot_%'")
+func snapshotBinlogPosition(ctx context.Context, rc *readerConn) (Position, error) {
+	rows, err := rc.queryStrings(ctx, "SHOW STATUS LIKE 'binlog_snapshot_%'")
 	if err != nil {
 		return Position{}, fmt.Errorf("read binlog_snapshot_file/_position: %w", err)
 	}
-	defer rows.Close()
 	p := Position{Flavor: FlavorMariaDB}
-	for rows.Next() {
-		var name, value string
-		if err := rows.Scan(&name, &value); err != nil {
-			return Position{}, err
+	for _, row := range rows {
+		if len(row) < 2 {
+			return Position{}, fmt.Errorf("read binlog_snapshot_file/_position: %d columns", len(row))
 		}
+		name, value := row[0], row[1]
 		switch name {
 		case "Binlog_snapshot_file", "binlog_snapshot_file":
 			p.File = value
@@ -276,9 +306,6 @@ func snapshotBinlogPosition(ctx context.Context, conn *sql.Conn) (Position, erro
 			}
 			p.Pos = uint32(n)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return Position{}, err
 	}
 	if p.File == "" {
 		return Position{}, errors.New("the server reports no binlog_snapshot_file: is the binary log on?")
@@ -357,20 +384,18 @@ func earliest(ps []Position) Position {
 	return min
 }
 
-// closeReaders ends every reader transaction and returns its connection.
-func (sn *Snapshot) closeReaders(ctx context.Context) {
-	for _, c := range sn.all {
-		_, _ = c.ExecContext(ctx, "COMMIT")
-		_ = c.Close()
-	}
-	sn.all = nil
-}
-
 // Close ends the reader transactions and closes the snapshot's connections. It must
 // not be called while a ReadChunk runs.
 func (sn *Snapshot) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sn.closeReaders(ctx)
+	for _, rc := range sn.all {
+		if rc.broken == nil {
+			// Read-only: ending it is a courtesy to the server before the session goes.
+			_ = rc.exec(ctx, "COMMIT")
+		}
+		_ = rc.close()
+	}
+	sn.all = nil
 	return sn.pool.Close()
 }

@@ -49,10 +49,11 @@ func benchSource(b *testing.B) (*Source, *schema.Table) {
 
 // BenchmarkReadChunk reads the benchmark table as one chunk through Snapshot.ReadChunk and
 // keeps the rows the way the sync engine does: in batches of 256 that outlive emit (the
-// engine's writer encodes them later), then dropped. "binary" has a lower bound, so the
-// query has an argument and runs as a prepared statement (binary protocol), like every
-// chunk of a table with more than one; "text" has no bounds (text protocol), like the
-// only chunk of a small or keyless table.
+// engine's writer encodes them later), then dropped. "binary" has a lower bound, like
+// every chunk of a table with more than one; "text" has no bounds, like the only chunk of
+// a small or keyless table. (Both run as prepared statements over the binary protocol
+// now; until the readers read the protocol themselves, a query without arguments ran
+// over the text protocol, hence the names.)
 //
 // Besides ns/op it reports, per row: wall ns, CPU ns of this process (the server runs in
 // its own process, so this is doris-sync's side alone), bytes and allocations.

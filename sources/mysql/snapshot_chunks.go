@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -453,19 +452,23 @@ func (sn *Snapshot) ReadChunk(ctx context.Context, t *schema.Table, key []string
 		q += " ORDER BY " + strings.Join(quoteIdents(key), ", ")
 	}
 
-	var conn *sql.Conn
+	var reader *readerConn
 	select {
-	case conn = <-sn.readers:
+	case reader = <-sn.readers:
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	defer func() { sn.readers <- conn }()
+	defer func() { sn.readers <- reader }()
 
-	dec := chunkDecoder{codecs: rc}
+	var dec *chunkDecoder
 	var n int64
 	var emitErr error
-	err = queryRows(ctx, conn, q, args, func(vals []driver.Value) error {
-		row, err := dec.decodeRow(vals)
+	err = reader.selectRows(ctx, q, args, func(cols []wireColumn) error {
+		var err error
+		dec, err = newChunkDecoder(rc, cols)
+		return err
+	}, func(packet []byte) error {
+		row, err := dec.decodeRow(packet)
 		if err != nil {
 			return err
 		}
@@ -484,8 +487,9 @@ func (sn *Snapshot) ReadChunk(ctx context.Context, t *schema.Table, key []string
 	return n, nil
 }
 
-// projection is the select-list item of a column: FLOAT columns are widened to DOUBLE
-// because the text protocol prints FLOAT with only 6 significant digits.
+// projection is the select-list item of a column. FLOAT columns are selected as DOUBLE:
+// the text protocol prints FLOAT with only 6 significant digits; over the binary
+// protocol, which the readers use now, both give the exact single-precision value.
 func projection(c columnCodec, name string) string {
 	if c.kind == kindFloat {
 		return "CAST(" + quoteIdent(name) + " AS DOUBLE)"

@@ -1,7 +1,6 @@
 package mysql
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"time"
@@ -9,8 +8,8 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 )
 
-// openPool opens a connection pool of its own for the snapshot readers, configured
-// like the discovery pool (same login, TLS and timeouts) but sized for them.
+// openPool opens a connection pool of its own for the snapshot's lock, position and
+// chunk planning, configured like the discovery pool (same login, TLS and timeouts).
 func (s *Source) openPool(size int) (*sql.DB, error) {
 	cfg := s.cfg
 	dc := driver.NewConfig()
@@ -45,7 +44,8 @@ func (s *Source) openPool(size int) (*sql.DB, error) {
 	return db, nil
 }
 
-// sessionSetup makes a reader session safe for long, slowly consumed reads.
+// sessionSetup makes a reader session safe for long, slowly consumed reads. (Text
+// arrives in utf8mb4: the readers log in with that collation, see dialReader.)
 func sessionSetup(si serverInfo) []string {
 	stmts := []string{
 		"SET SESSION time_zone = '+00:00'",
@@ -61,13 +61,4 @@ func sessionSetup(si serverInfo) []string {
 		stmts = append(stmts, "SET SESSION max_execution_time = 0")
 	}
 	return stmts
-}
-
-func execAll(ctx context.Context, conn *sql.Conn, stmts ...string) error {
-	for _, stmt := range stmts {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("%s: %w", stmt, err)
-		}
-	}
-	return nil
 }

@@ -1,182 +1,370 @@
 package mysql
 
 import (
-	"context"
-	"database/sql"
-	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"strconv"
 	"time"
 	"unsafe"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/doris-sync/doris-sync/schema"
 )
 
-// The snapshot reads rows straight from go-sql-driver's driver.Rows instead of through
-// database/sql, whose Scan(*any) copies every []byte and boxes it again, and decodes
-// each value once into the schema value contract, allocating per batch of rows rather
-// than per value (see rowAlloc). This is the hot loop of a snapshot: it halves the
-// CPU per row of BenchmarkReadChunk (~4.5 µs through database/sql, most of it in the
-// allocator); what allocates per row now is the driver's boxing of its values.
+// The snapshot decodes the binary protocol's row packets (snapshot_wire.go) straight
+// into the schema value contract: each value is read once from the packet, and the
+// memory of decoded rows is allocated per block of rows rather than per value (see
+// rowAlloc). Integers, floats and dates are read from their binary form; no value is
+// formatted as text to be parsed back. This is the hot loop of a snapshot.
+//
+// Every value must come out exactly as go-sql-driver's binary rows decoded by fromText
+// gave it before (the value contract in values.go): the common pairs of column kind and
+// wire type are decoded here directly; the rest are turned into the value go-sql-driver
+// handed out (an int64, a float32, a date printed as text, …) and go through fromText.
 
-// queryRows runs q with args on the reader connection and calls each with every row's
-// driver values. Those values (the []byte ones) point into the driver's packet buffer
-// and are valid only until each returns. Arguments make the driver prepare the query
-// (binary protocol), as database/sql would; without any it runs as a plain query
-// (text protocol). An error from each is returned as it is.
-func queryRows(ctx context.Context, conn *sql.Conn, q string, args []any, each func(dest []driver.Value) error) error {
-	return conn.Raw(func(dc any) error {
-		named, err := namedArgs(dc, args)
-		if err != nil {
-			return err
-		}
-		rows, stmt, err := openRows(ctx, dc, q, named)
-		if err != nil {
-			return err
-		}
-		if stmt != nil {
-			defer stmt.Close()
-		}
-		// Close before the statement: an unread rest of the result is skipped first.
-		defer rows.Close()
-		dest := make([]driver.Value, len(rows.Columns()))
-		for {
-			if err := rows.Next(dest); err != nil {
-				if err == io.EOF {
-					return nil
-				}
-				return err
-			}
-			if err := each(dest); err != nil {
-				return err
-			}
-		}
-	})
-}
-
-// openRows runs the query the way database/sql does: directly when the driver takes
-// it, else (driver.ErrSkip: it has arguments and the driver does not interpolate
-// them) as a prepared statement, which the caller closes after the rows.
-func openRows(ctx context.Context, dc any, q string, args []driver.NamedValue) (driver.Rows, driver.Stmt, error) {
-	if qc, ok := dc.(driver.QueryerContext); ok {
-		rows, err := qc.QueryContext(ctx, q, args)
-		if !errors.Is(err, driver.ErrSkip) {
-			return rows, nil, err
-		}
-	}
-	pc, ok := dc.(driver.ConnPrepareContext)
-	if !ok {
-		return nil, nil, fmt.Errorf("driver connection %T cannot prepare statements", dc)
-	}
-	stmt, err := pc.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, nil, err
-	}
-	sq, ok := stmt.(driver.StmtQueryContext)
-	if !ok {
-		stmt.Close()
-		return nil, nil, fmt.Errorf("driver statement %T cannot query", stmt)
-	}
-	rows, err := sq.QueryContext(ctx, args)
-	if err != nil {
-		stmt.Close()
-		return nil, nil, err
-	}
-	return rows, stmt, nil
-}
-
-// namedArgs converts query arguments with the driver's own checker, as database/sql
-// does (go-sql-driver accepts uint64, which the default converter refuses above
-// MaxInt64).
-func namedArgs(dc any, args []any) ([]driver.NamedValue, error) {
-	out := make([]driver.NamedValue, len(args))
-	checker, _ := dc.(driver.NamedValueChecker)
-	for i, a := range args {
-		out[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-		if checker != nil {
-			if err := checker.CheckNamedValue(&out[i]); err != nil {
-				return nil, fmt.Errorf("argument %d: %w", i+1, err)
-			}
-			continue
-		}
-		v, err := driver.DefaultParameterConverter.ConvertValue(a)
-		if err != nil {
-			return nil, fmt.Errorf("argument %d: %w", i+1, err)
-		}
-		out[i].Value = v
-	}
-	return out, nil
-}
-
-// chunkDecoder turns driver rows into schema rows for one ReadChunk.
+// chunkDecoder turns the row packets of one ReadChunk into schema rows.
 type chunkDecoder struct {
 	codecs rowCodec
+	cols   []wireColumn
 	alloc  rowAlloc
 }
 
-// decodeRow decodes one row. The result stays valid after the driver reads the next
-// row: everything that pointed into its buffer was copied.
-func (d *chunkDecoder) decodeRow(vals []driver.Value) ([]any, error) {
-	out := d.alloc.row(len(vals))
-	for i, v := range vals {
-		x, err := d.value(&d.codecs[i], v)
+// newChunkDecoder checks the result's columns against the table's.
+func newChunkDecoder(codecs rowCodec, cols []wireColumn) (*chunkDecoder, error) {
+	if len(cols) != len(codecs) {
+		return nil, fmt.Errorf("the result has %d columns, the table %d", len(cols), len(codecs))
+	}
+	return &chunkDecoder{codecs: codecs, cols: cols}, nil
+}
+
+// decodeRow decodes one binary-protocol row packet. The result stays valid after the
+// packet's buffer is reused: everything that pointed into it was copied.
+func (d *chunkDecoder) decodeRow(p []byte) ([]any, error) {
+	n := len(d.cols)
+	bitmap := 1 + (n+7+2)>>3 // header byte, then the NULL bitmap (offset by 2 bits)
+	if len(p) < bitmap || p[0] != 0x00 {
+		return nil, errMalformed
+	}
+	nulls := p[1:bitmap]
+	p = p[bitmap:]
+	out := d.alloc.row(n)
+	for i := range d.cols {
+		if (nulls[(i+2)>>3]>>((i+2)&7))&1 != 0 {
+			continue // NULL: the slot is nil already
+		}
+		v, used, err := d.value(i, p)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", d.codecs[i].name, err)
 		}
-		out[i] = x
+		p = p[used:]
+		out[i] = v
 	}
 	return out, nil
 }
 
-// value decodes one driver value (binary protocol: int64, float32/64, []byte in the
-// packet buffer, []byte of a formatted DATE/DATETIME/TIME, []byte of the decimal text
-// of a BIGINT UNSIGNED above MaxInt64; text protocol: int64, uint64, float32/64,
-// []byte in the packet buffer). The common kinds are decoded here without a copy
-// in between; the rest go through fromText, which copies whatever it keeps.
-func (d *chunkDecoder) value(c *columnCodec, v driver.Value) (any, error) {
-	a := &d.alloc
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case int64:
-		switch c.kind {
-		case kindSigned, kindYear:
-			return v, nil // the driver's own box: no second one
-		case kindUnsigned:
-			if x < 0 {
-				return nil, fmt.Errorf("unsigned column holds %d", x)
-			}
-			return a.uints.box(uint64(x)), nil
+var errTruncated = errors.New("protocol error: row packet too short")
+
+// value decodes column i's value at the start of p and returns how many bytes it took.
+func (d *chunkDecoder) value(i int, p []byte) (any, int, error) {
+	c, w := &d.codecs[i], &d.cols[i]
+	switch w.typ {
+	case gomysql.MYSQL_TYPE_TINY:
+		if len(p) < 1 {
+			return nil, 0, errTruncated
 		}
-	case float64:
-		if c.kind == kindDouble {
-			return v, nil
+		if w.unsigned() {
+			v, err := d.unsigned(c, uint64(p[0]))
+			return v, 1, err
 		}
-	case []byte:
-		switch c.kind {
-		case kindText, kindChar, kindEnum, kindSet, kindUUID, kindInet4, kindInet6, kindOther:
-			return a.strings.box(a.str(x)), nil
-		case kindDecimal:
-			return a.decimals.box(schema.Decimal(a.str(x))), nil
-		case kindDate, kindDatetime, kindTimestamp:
-			t, ok, err := parseDateTime(view(x))
+		v, err := d.signed(c, int64(int8(p[0])))
+		return v, 1, err
+	case gomysql.MYSQL_TYPE_SHORT, gomysql.MYSQL_TYPE_YEAR:
+		if len(p) < 2 {
+			return nil, 0, errTruncated
+		}
+		x := binary.LittleEndian.Uint16(p)
+		if w.unsigned() {
+			v, err := d.unsigned(c, uint64(x))
+			return v, 2, err
+		}
+		v, err := d.signed(c, int64(int16(x)))
+		return v, 2, err
+	case gomysql.MYSQL_TYPE_INT24, gomysql.MYSQL_TYPE_LONG:
+		if len(p) < 4 {
+			return nil, 0, errTruncated
+		}
+		x := binary.LittleEndian.Uint32(p)
+		if w.unsigned() {
+			v, err := d.unsigned(c, uint64(x))
+			return v, 4, err
+		}
+		v, err := d.signed(c, int64(int32(x)))
+		return v, 4, err
+	case gomysql.MYSQL_TYPE_LONGLONG:
+		if len(p) < 8 {
+			return nil, 0, errTruncated
+		}
+		x := binary.LittleEndian.Uint64(p)
+		if w.unsigned() {
+			v, err := d.unsigned(c, x)
+			return v, 8, err
+		}
+		v, err := d.signed(c, int64(x))
+		return v, 8, err
+	case gomysql.MYSQL_TYPE_FLOAT:
+		if len(p) < 4 {
+			return nil, 0, errTruncated
+		}
+		f := math.Float32frombits(binary.LittleEndian.Uint32(p))
+		v, err := d.float(c, float64(f), true)
+		return v, 4, err
+	case gomysql.MYSQL_TYPE_DOUBLE:
+		if len(p) < 8 {
+			return nil, 0, errTruncated
+		}
+		f := math.Float64frombits(binary.LittleEndian.Uint64(p))
+		v, err := d.float(c, f, false)
+		return v, 8, err
+	case gomysql.MYSQL_TYPE_DATE, gomysql.MYSQL_TYPE_NEWDATE, gomysql.MYSQL_TYPE_DATETIME,
+		gomysql.MYSQL_TYPE_TIMESTAMP, gomysql.MYSQL_TYPE_TIME:
+		raw, used, ok := lenencBytes(p)
+		if !ok {
+			return nil, 0, errTruncated
+		}
+		v, err := d.temporal(c, w, raw)
+		return v, used, err
+	case gomysql.MYSQL_TYPE_DECIMAL, gomysql.MYSQL_TYPE_NEWDECIMAL, gomysql.MYSQL_TYPE_VARCHAR,
+		gomysql.MYSQL_TYPE_BIT, gomysql.MYSQL_TYPE_ENUM, gomysql.MYSQL_TYPE_SET, gomysql.MYSQL_TYPE_TINY_BLOB,
+		gomysql.MYSQL_TYPE_MEDIUM_BLOB, gomysql.MYSQL_TYPE_LONG_BLOB, gomysql.MYSQL_TYPE_BLOB,
+		gomysql.MYSQL_TYPE_VAR_STRING, gomysql.MYSQL_TYPE_STRING, gomysql.MYSQL_TYPE_GEOMETRY,
+		gomysql.MYSQL_TYPE_JSON, gomysql.MYSQL_TYPE_VECTOR:
+		b, used, ok := lenencBytes(p)
+		if !ok {
+			return nil, 0, errTruncated
+		}
+		v, err := d.bytes(c, b)
+		return v, used, err
+	case gomysql.MYSQL_TYPE_NULL:
+		return nil, 0, nil
+	}
+	return nil, 0, fmt.Errorf("unknown field type %d", w.typ)
+}
+
+// signed decodes an integer the wire holds as signed.
+func (d *chunkDecoder) signed(c *columnCodec, n int64) (any, error) {
+	switch c.kind {
+	case kindSigned, kindYear:
+		return d.alloc.boxInt(n), nil
+	case kindUnsigned:
+		if n < 0 {
+			return nil, fmt.Errorf("unsigned column holds %d", n)
+		}
+		return d.alloc.boxUint(uint64(n)), nil
+	}
+	return c.fromText(n)
+}
+
+// unsigned decodes an integer the wire holds as unsigned.
+func (d *chunkDecoder) unsigned(c *columnCodec, u uint64) (any, error) {
+	switch c.kind {
+	case kindUnsigned:
+		return d.alloc.boxUint(u), nil
+	case kindSigned, kindYear:
+		if u <= math.MaxInt64 {
+			return d.alloc.boxInt(int64(u)), nil
+		}
+		return d.alloc.boxUint(u), nil // only an unsigned value is this large; keep it exact
+	}
+	// go-sql-driver gave int64, and the decimal text above MaxInt64.
+	if u > math.MaxInt64 {
+		return c.fromText(strconv.AppendUint(nil, u, 10))
+	}
+	return c.fromText(int64(u))
+}
+
+// float decodes a FLOAT (single: go-sql-driver gave a float32) or a DOUBLE.
+func (d *chunkDecoder) float(c *columnCodec, f float64, single bool) (any, error) {
+	switch c.kind {
+	case kindFloat:
+		return d.alloc.floats.box(float64(float32(f))), nil
+	case kindDouble:
+		return d.alloc.floats.box(f), nil
+	}
+	if single {
+		return c.fromText(float32(f))
+	}
+	return c.fromText(f)
+}
+
+// temporal decodes a DATE, DATETIME, TIMESTAMP or TIME from its binary form.
+func (d *chunkDecoder) temporal(c *columnCodec, w *wireColumn, raw []byte) (any, error) {
+	switch c.kind {
+	case kindDate, kindDatetime, kindTimestamp:
+		if w.typ != gomysql.MYSQL_TYPE_TIME {
+			t, ok, err := binaryDateTime(w, raw)
 			if err != nil || !ok {
 				return nil, err
 			}
-			return a.times.box(t), nil
-		case kindBinary, kindFixedBinary:
-			return a.bytes.box(a.copyBytes(x)), nil
-		case kindUnsigned:
-			n, err := strconv.ParseUint(view(x), 10, 64)
-			if err != nil {
-				return nil, err
-			}
-			return a.uints.box(n), nil
+			return d.alloc.times.box(t), nil
 		}
 	}
-	return c.fromText(v)
+	text, err := legacyTemporalText(w, raw)
+	if err != nil {
+		return nil, err
+	}
+	return c.fromText(text)
+}
+
+// bytes decodes a value the wire holds as a length-encoded string. b points into the
+// packet: whatever is kept is copied.
+func (d *chunkDecoder) bytes(c *columnCodec, b []byte) (any, error) {
+	a := &d.alloc
+	switch c.kind {
+	case kindText, kindChar, kindEnum, kindSet, kindUUID, kindInet4, kindInet6, kindOther:
+		return a.strings.box(a.str(b)), nil
+	case kindDecimal:
+		return a.decimals.box(schema.Decimal(a.str(b))), nil
+	case kindDate, kindDatetime, kindTimestamp:
+		t, ok, err := parseDateTime(view(b))
+		if err != nil || !ok {
+			return nil, err
+		}
+		return a.times.box(t), nil
+	case kindBinary, kindFixedBinary:
+		return a.bytes.box(a.copyBytes(b)), nil
+	case kindUnsigned:
+		n, err := strconv.ParseUint(view(b), 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		return a.boxUint(n), nil
+	}
+	// The rest copy what they keep: numbers, JSON and WKT text are built anew.
+	return c.fromText(b)
+}
+
+// binaryDateTime reads the binary form of a DATE, DATETIME or TIMESTAMP (0, 4, 7 or 11
+// bytes: year, month, day, hour, minute, second, microseconds). ok is false for a zero
+// date or one with a zero month or day (NULL in the contract). Fractional digits beyond
+// the column's are dropped, and a DATE's time part is ignored, as go-sql-driver's text
+// did.
+func binaryDateTime(w *wireColumn, raw []byte) (t time.Time, ok bool, err error) {
+	isDate := w.typ == gomysql.MYSQL_TYPE_DATE || w.typ == gomysql.MYSQL_TYPE_NEWDATE
+	fsp := 0
+	if !isDate {
+		if fsp, err = wireFSP(w.decimals); err != nil {
+			return time.Time{}, false, err
+		}
+	}
+	switch len(raw) {
+	case 0:
+		return time.Time{}, false, nil
+	case 4, 7, 11:
+	default:
+		return time.Time{}, false, fmt.Errorf("illegal %s packet length %d", temporalName(isDate), len(raw))
+	}
+	year, month, day := int(binary.LittleEndian.Uint16(raw)), int(raw[2]), int(raw[3])
+	var hour, minute, second, nanos int
+	if !isDate && len(raw) >= 7 {
+		hour, minute, second = int(raw[4]), int(raw[5]), int(raw[6])
+		if len(raw) == 11 {
+			micros := int(binary.LittleEndian.Uint32(raw[7:]))
+			nanos = (micros - micros%pow10[6-fsp]) * 1000
+		}
+	}
+	if month == 0 || day == 0 {
+		return time.Time{}, false, nil
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, second, nanos, time.UTC), true, nil
+}
+
+var pow10 = [...]int{1, 10, 100, 1000, 10000, 100000, 1000000}
+
+// wireFSP is the fractional digits of a temporal column's decimals: none for 0 and for
+// 0x1f (not fixed), which go-sql-driver printed without a fraction.
+func wireFSP(decimals uint8) (int, error) {
+	switch {
+	case decimals == 0 || decimals == 0x1f:
+		return 0, nil
+	case decimals <= 6:
+		return int(decimals), nil
+	}
+	return 0, fmt.Errorf("protocol error, illegal decimals value %d", decimals)
+}
+
+func temporalName(isDate bool) string {
+	if isDate {
+		return "DATE"
+	}
+	return "DATETIME"
+}
+
+// legacyTemporalText prints a binary temporal value as go-sql-driver did (formatBinary-
+// DateTime and formatBinaryTime with parseTime off), for the kinds that take text:
+// TIME columns, and columns whose type changed after discovery.
+func legacyTemporalText(w *wireColumn, raw []byte) ([]byte, error) {
+	const zero = "0000-00-00 00:00:00.000000"
+	fsp, err := wireFSP(w.decimals)
+	if err != nil {
+		return nil, err
+	}
+	if w.typ == gomysql.MYSQL_TYPE_TIME {
+		width := 8 // [-]HH:MM:SS, longer for 100+ hours
+		if fsp > 0 {
+			width += 1 + fsp
+		}
+		if len(raw) == 0 {
+			return []byte(zero[11 : 11+width]), nil
+		}
+		if len(raw) != 8 && len(raw) != 12 {
+			return nil, fmt.Errorf("invalid TIME packet length %d", len(raw))
+		}
+		var out []byte
+		if raw[0] == 1 {
+			out = append(out, '-')
+		}
+		hours := int64(binary.LittleEndian.Uint32(raw[1:5]))*24 + int64(raw[5])
+		out = fmt.Appendf(out, "%02d:%02d:%02d", hours, raw[6], raw[7])
+		return appendMicros(out, raw[8:], fsp), nil
+	}
+	isDate := w.typ == gomysql.MYSQL_TYPE_DATE || w.typ == gomysql.MYSQL_TYPE_NEWDATE
+	width := 10
+	if !isDate {
+		width = 19
+		if fsp > 0 {
+			width += 1 + fsp
+		}
+	}
+	if len(raw) == 0 {
+		return []byte(zero[:width]), nil
+	}
+	if len(raw) != 4 && len(raw) != 7 && len(raw) != 11 {
+		return nil, fmt.Errorf("illegal %s packet length %d", temporalName(isDate), len(raw))
+	}
+	out := fmt.Appendf(nil, "%04d-%02d-%02d", binary.LittleEndian.Uint16(raw), raw[2], raw[3])
+	switch {
+	case isDate:
+		return out, nil
+	case len(raw) == 4:
+		return append(out, zero[10:width]...), nil
+	}
+	out = fmt.Appendf(out, " %02d:%02d:%02d", raw[4], raw[5], raw[6])
+	return appendMicros(out, raw[7:], fsp), nil
+}
+
+// appendMicros appends the first fsp digits of the microseconds in src (none: zeros).
+func appendMicros(dst, src []byte, fsp int) []byte {
+	if fsp == 0 {
+		return dst
+	}
+	if len(src) < 4 {
+		return append(dst, ".000000"[:1+fsp]...)
+	}
+	digits := fmt.Appendf(nil, "%06d", binary.LittleEndian.Uint32(src))
+	return append(append(dst, '.'), digits[:fsp]...)
 }
 
 // view is b as a string without a copy, for parsing only: it must not outlive b's
@@ -206,6 +394,24 @@ type rowAlloc struct {
 	times    boxes[time.Time]
 	bytes    boxes[[]byte]
 	uints    boxes[uint64]
+	ints     boxes[int64]
+	floats   boxes[float64]
+}
+
+// boxInt boxes n; Go's own conversion allocates nothing for 0 to 255.
+func (a *rowAlloc) boxInt(n int64) any {
+	if uint64(n) < 256 {
+		return n
+	}
+	return a.ints.box(n)
+}
+
+// boxUint boxes u; Go's own conversion allocates nothing below 256.
+func (a *rowAlloc) boxUint(u uint64) any {
+	if u < 256 {
+		return u
+	}
+	return a.uints.box(u)
 }
 
 // row returns n zeroed slots for one row.
@@ -260,7 +466,7 @@ func (a *rowAlloc) copyBytes(b []byte) []byte {
 // interface's value is immutable as the runtime assumes, and the block lives as long
 // as any interface pointing into it. T must not be pointer-shaped (a pointer, map,
 // chan, func, or a struct/array holding just one of those), since such a T is stored
-// in the data word itself; string, []byte, uint64, time.Time and schema.Decimal are
+// in the data word itself; string, []byte, int64, uint64, float64, time.Time and schema.Decimal are
 // not, and TestBoxes checks each against an ordinary conversion.
 type boxes[T any] struct {
 	block []T

@@ -16,11 +16,12 @@ import (
 )
 
 // This file is the one decoder per MySQL type that both paths share. The snapshot
-// reads values through go-sql-driver (nil, int64, uint64, float32/float64 or []byte,
-// over the text protocol or, for queries with arguments, the binary one); the stream
-// gets them from go-mysql's binlog decoder (intN/uintN, float32/float64, decimal and
-// temporal text, []byte). A columnCodec turns either into
-// the value contract of package schema, so the same row reads the same both ways:
+// reads the binary protocol's rows itself (snapshot_read.go): it decodes the common
+// types directly and hands the rest to fromText in the forms go-sql-driver gave (nil,
+// int64, uint64, float32/float64 or []byte); the stream gets values from go-mysql's
+// binlog decoder (intN/uintN, float32/float64, decimal and temporal text, []byte). A
+// columnCodec turns either into the value contract of package schema, so the same row
+// reads the same both ways:
 //
 //	integers      int64, or uint64 for UNSIGNED columns (the binlog sends unsigned
 //	              columns as signed numbers unless its metadata says otherwise)
@@ -324,7 +325,8 @@ func mergeCodec(fromBinlog, fromSchema columnCodec) columnCodec {
 
 // ---- snapshot ----
 
-// fromText decodes a value go-sql-driver read (text or binary protocol, parseTime off).
+// fromText decodes a value in the forms go-sql-driver gave (text or binary protocol,
+// parseTime off); the snapshot decoder falls back to it for the rarer types.
 func (c *columnCodec) fromText(v any) (any, error) {
 	if v == nil {
 		return nil, nil
