@@ -343,8 +343,9 @@ func testWideTable(t *testing.T, srv cdcServer) {
 		}
 	}
 
-	// One chunk is read without query arguments (text protocol), small chunks with
-	// bounds as arguments (a prepared statement: binary protocol).
+	// One chunk covering the table (a statement without arguments) and small chunks
+	// with bounds as arguments: both are prepared and read over the binary protocol,
+	// and must decode to what the binlog carries.
 	for _, chunkSize := range []int{1000, 1} {
 		snap := map[int64][]any{}
 		for _, row := range snapshotRows(t, src, tables["wide"], chunkSize) {
