@@ -743,6 +743,7 @@ func (t *tableState) encode(b *batch, ch Change) (int, error) {
 	last := len(b.body) - 1
 	cur := b.body[last]
 	n0, r0 := len(cur), b.rows
+	delim := sh.enc.Delimiter() // once per change, not per row
 	add := func(row []any, del bool) error {
 		if del {
 			var err error
@@ -752,7 +753,11 @@ func (t *tableState) encode(b *batch, ch Change) (int, error) {
 		}
 		next := cur
 		if b.rows > 0 {
-			next = append(next, sh.enc.Delimiter()...)
+			if len(delim) == 1 {
+				next = append(next, delim[0])
+			} else {
+				next = append(next, delim...)
+			}
 		}
 		next, err := sh.enc.AppendRow(next, row, del)
 		if err != nil {

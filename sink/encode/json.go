@@ -2,6 +2,7 @@ package encode
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"strconv"
 	"time"
 
@@ -31,6 +32,10 @@ type column struct {
 	name string
 	typ  ColumnType
 	key  []byte // `{"name":` for the first column, `,"name":` for the others
+	// keyWords is key as two little-endian words, zero-padded, when it has at most 16
+	// bytes (most names): two stores instead of a copy per row.
+	keyWords [2]uint64
+	longKey  bool // key has more than 16 bytes: copied
 }
 
 func newColumns(cols []Column) []column {
@@ -40,8 +45,13 @@ func newColumns(cols []Column) []column {
 		if i == 0 {
 			lead = '{'
 		}
-		key := appendJSONString([]byte{lead}, c.Name)
-		out[i] = column{name: c.Name, typ: c.Type, key: append(key, ':')}
+		key := append(appendJSONString([]byte{lead}, c.Name), ':')
+		out[i] = column{name: c.Name, typ: c.Type, key: key, longKey: len(key) > 16}
+		if len(key) <= 16 {
+			var padded [16]byte
+			copy(padded[:], key)
+			out[i].keyWords = [2]uint64{binary.LittleEndian.Uint64(padded[:]), binary.LittleEndian.Uint64(padded[8:])}
+		}
 	}
 	return out
 }
@@ -49,9 +59,10 @@ func newColumns(cols []Column) []column {
 // JSON writes rows as JSON objects, one per line (Stream Load format=json,
 // read_json_by_line=true). Keys are the column names; Doris matches them to columns.
 type JSON struct {
-	cols       []column
-	deleteSign bool
-	signKey    []byte
+	cols []column
+	// tails[del] ends a row: the delete sign's key and value when the encoder carries it,
+	// and the closing brace.
+	tails [2]string
 }
 
 // NewJSON returns a JSON-lines encoder for the columns. With deleteSign every row also
@@ -61,11 +72,14 @@ func NewJSON(cols []Column, deleteSign bool) *JSON {
 	if len(cols) == 0 {
 		lead = '{'
 	}
-	return &JSON{
-		cols:       newColumns(cols),
-		deleteSign: deleteSign,
-		signKey:    append(appendJSONString([]byte{lead}, DeleteSignColumn), ':'),
+	e := &JSON{cols: newColumns(cols), tails: [2]string{"}", "}"}}
+	if deleteSign {
+		signKey := string(append(appendJSONString([]byte{lead}, DeleteSignColumn), ':'))
+		e.tails = [2]string{signKey + "0}", signKey + "1}"}
+	} else if len(cols) == 0 {
+		e.tails = [2]string{"{}", "{}"}
 	}
+	return e
 }
 
 // Delimiter implements Encoder.
@@ -77,25 +91,111 @@ func (e *JSON) AppendRow(dst []byte, row []any, del bool) ([]byte, error) {
 		return dst, &ValueError{Column: "*", Type: "row", Value: strconv.Itoa(len(row)) + " values", Reason: "the table has " + strconv.Itoa(len(e.cols)) + " columns"}
 	}
 	start := len(dst)
-	var err error
-	for i := range e.cols {
-		c := &e.cols[i]
-		dst = append(dst, c.key...)
-		if dst, err = appendJSONValue(dst, c, row[i]); err != nil {
+	cols := e.cols[:len(row)]
+	for i, v := range row {
+		c := &cols[i]
+		if c.longKey {
+			dst = append(dst, c.key...)
+		} else {
+			// Two word stores; the bytes past the key are overwritten by what follows.
+			dst = reserve(dst, 16)
+			n := len(dst)
+			b := dst[n : n+16]
+			binary.LittleEndian.PutUint64(b, c.keyWords[0])
+			binary.LittleEndian.PutUint64(b[8:], c.keyWords[1])
+			dst = dst[:n+len(c.key)]
+		}
+		// The value types each kind usually gets, tested by a type comparison or two
+		// and written here, without the detours of appendJSONValue's full type switch.
+		// Anything else (NULL, other types, refusals) goes there.
+		switch c.typ.Kind {
+		case KindText, KindDecimal, KindJSON:
+			// Text, and the decimal and JSON text sources send as the schema types.
+			s, ok := v.(string)
+			if !ok {
+				if d, isDec := v.(schema.Decimal); isDec {
+					s, ok = string(d), true
+				} else if j, isJSON := v.(schema.JSON); isJSON {
+					s, ok = string(j), true
+				}
+			}
+			if ok {
+				if l := len(s); l >= 8 && l <= 16 {
+					// Short text (names, codes, decimals) that needs no escaping: two
+					// overlapping words, checked and stored here without a call.
+					w0, w1 := load8(s, 0), load8(s, l-8)
+					if specialMask(w0)|specialMask(w1) == 0 {
+						dst = reserve(dst, 18)
+						n := len(dst)
+						b := dst[n : n+18]
+						b[0] = '"'
+						binary.LittleEndian.PutUint64(b[1:], w0)
+						binary.LittleEndian.PutUint64(b[l-7:], w1)
+						b[l+1] = '"'
+						dst = dst[:n+l+2]
+						continue
+					}
+				}
+				dst = appendJSONString(dst, s)
+				continue
+			}
+		case KindInt:
+			if x, ok := v.(int64); ok {
+				if x >= 0 && x < 1e8 {
+					// Most integers: eight digits in one word, written here.
+					dst = reserve(dst, 8)
+					n := len(dst)
+					d := decimalLen(uint64(x))
+					binary.LittleEndian.PutUint64(dst[n:n+8], digits8(uint32(x))>>(8*(8-d)))
+					dst = dst[:n+d]
+				} else {
+					dst = appendInt(dst, x)
+				}
+				continue
+			}
+		case KindDateTime:
+			if t, ok := v.(time.Time); ok {
+				if out, ok := appendDateTime(dst, t, c.typ.Scale, true); ok {
+					dst = out
+					continue
+				}
+			}
+		case KindDate:
+			if t, ok := v.(time.Time); ok {
+				if out, ok := appendDate(dst, t, true); ok {
+					dst = out
+					continue
+				}
+			}
+		case KindDouble:
+			if f, ok := v.(float64); ok && f == f && f <= maxFloat64 && f >= -maxFloat64 {
+				dst = appendFloat(dst, f, 64)
+				continue
+			}
+		case KindBool:
+			if x, ok := v.(bool); ok {
+				if x {
+					dst = append(dst, "true"...)
+				} else {
+					dst = append(dst, "false"...)
+				}
+				continue
+			}
+		case KindLargeInt:
+			if x, ok := v.(uint64); ok {
+				dst = append(appendUint(append(dst, '"'), x), '"')
+				continue
+			}
+		}
+		var err error
+		if dst, err = appendJSONValue(dst, c, v); err != nil {
 			return dst[:start], err
 		}
 	}
-	if e.deleteSign {
-		dst = append(dst, e.signKey...)
-		if del {
-			dst = append(dst, '1')
-		} else {
-			dst = append(dst, '0')
-		}
-	} else if len(e.cols) == 0 {
-		dst = append(dst, '{')
+	if del {
+		return append(dst, e.tails[1]...), nil
 	}
-	return append(dst, '}'), nil
+	return append(dst, e.tails[0]...), nil
 }
 
 func appendJSONValue(dst []byte, c *column, v any) ([]byte, error) {
@@ -138,9 +238,9 @@ func appendJSONValue(dst []byte, c *column, v any) ([]byte, error) {
 
 func appendInteger(dst []byte, i int64, u uint64, unsigned bool) []byte {
 	if unsigned {
-		return strconv.AppendUint(dst, u, 10)
+		return appendUint(dst, u)
 	}
-	return strconv.AppendInt(dst, i, 10)
+	return appendInt(dst, i)
 }
 
 func appendJSONInt(dst []byte, c *column, v any, i int64, u uint64, unsigned bool) ([]byte, error) {
@@ -225,23 +325,22 @@ func appendJSONBool(dst []byte, c *column, v any, b bool) ([]byte, error) {
 }
 
 func appendJSONTime(dst []byte, c *column, v any, t time.Time) ([]byte, error) {
-	n := len(dst)
-	dst = append(dst, '"')
+	var out []byte
 	var ok bool
 	switch c.typ.Kind {
 	case KindDate:
-		dst, ok = appendDate(dst, t)
+		out, ok = appendDate(dst, t, true)
 	case KindDateTime:
-		dst, ok = appendDateTime(dst, t, c.typ.Scale)
+		out, ok = appendDateTime(dst, t, c.typ.Scale, true)
 	case KindText, KindJSON:
-		dst, ok = appendTimeText(dst, t)
+		out, ok = appendTimeText(dst, t, true)
 	default:
-		return dst[:n], valueError(c, v, "a time fits only DATE, DATETIME and text columns")
+		return dst, valueError(c, v, "a time fits only DATE, DATETIME and text columns")
 	}
 	if !ok {
-		return dst[:n], valueError(c, v, "year outside 0000–9999")
+		return dst, valueError(c, v, "year outside 0000–9999")
 	}
-	return append(dst, '"'), nil
+	return out, nil
 }
 
 const maxFloat64 = 1.7976931348623157e308
