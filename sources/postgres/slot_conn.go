@@ -1,15 +1,18 @@
 package postgres
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/doris-sync/doris-sync/exitcode"
 	"github.com/doris-sync/doris-sync/sources"
@@ -113,13 +116,17 @@ func (r *Replicator) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, err
 }
 
-// connectReplication opens a logical replication connection (replication=database).
+// connectReplication opens a logical replication connection (replication=database),
+// with a read buffer sized for streaming.
 func (r *Replicator) connectReplication(ctx context.Context) (*pgconn.PgConn, error) {
 	pc, err := r.connConfig()
 	if err != nil {
 		return nil, err
 	}
 	pc.RuntimeParams["replication"] = "database"
+	pc.BuildFrontend = func(rd io.Reader, w io.Writer) *pgproto3.Frontend {
+		return pgproto3.NewFrontend(bufio.NewReaderSize(rd, streamReadBuffer), w)
+	}
 	var conn *pgconn.PgConn
 	err = r.retryConnect(ctx, func() (err error) {
 		conn, err = pgconn.ConnectConfig(ctx, pc)
@@ -127,6 +134,13 @@ func (r *Replicator) connectReplication(ctx context.Context) (*pgconn.PgConn, er
 	})
 	return conn, err
 }
+
+// streamReadBuffer is the read buffer of a replication connection. pgproto3 reads at
+// most 8 KiB per system call on its own; a stream that moves ~25 MB/s spends less CPU
+// in the kernel with fewer, larger reads (and the receiver's low-water mark lets that
+// much gather). Every replication connection streams: the one that creates the slot
+// streams right after the snapshot (RunFromSnapshot), later ones after a reconnect.
+const streamReadBuffer = 256 << 10
 
 // retryConnect retries network failures connect.max-retries times with a doubling
 // pause; a refused login is final. Failures are one-line *sources.ConnectError.

@@ -230,7 +230,7 @@ func (s *Streamer) attempt(ctx context.Context, conn *pgconn.PgConn, from LSN, e
 		return false, err
 	}
 	if conn == nil {
-		if conn, err = s.r.connectStream(ctx); err != nil {
+		if conn, err = s.r.connectReplication(ctx); err != nil {
 			return false, err
 		}
 	}
