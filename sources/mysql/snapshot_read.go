@@ -11,6 +11,7 @@ import (
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/doris-sync/doris-sync/internal/slab"
 	"github.com/doris-sync/doris-sync/schema"
 )
 
@@ -50,7 +51,7 @@ func (d *chunkDecoder) decodeRow(p []byte) ([]any, error) {
 	}
 	nulls := p[1:bitmap]
 	p = p[bitmap:]
-	out := d.alloc.row(n)
+	out := d.alloc.rows.Take(n)
 	for i := range d.cols {
 		if (nulls[(i+2)>>3]>>((i+2)&7))&1 != 0 {
 			continue // NULL: the slot is nil already
@@ -157,12 +158,12 @@ func (d *chunkDecoder) value(i int, p []byte) (any, int, error) {
 func (d *chunkDecoder) signed(c *columnCodec, n int64) (any, error) {
 	switch c.kind {
 	case kindSigned, kindYear:
-		return d.alloc.boxInt(n), nil
+		return d.alloc.ints.Box(n), nil
 	case kindUnsigned:
 		if n < 0 {
 			return nil, fmt.Errorf("unsigned column holds %d", n)
 		}
-		return d.alloc.boxUint(uint64(n)), nil
+		return d.alloc.uints.Box(uint64(n)), nil
 	}
 	return c.fromText(n)
 }
@@ -171,12 +172,12 @@ func (d *chunkDecoder) signed(c *columnCodec, n int64) (any, error) {
 func (d *chunkDecoder) unsigned(c *columnCodec, u uint64) (any, error) {
 	switch c.kind {
 	case kindUnsigned:
-		return d.alloc.boxUint(u), nil
+		return d.alloc.uints.Box(u), nil
 	case kindSigned, kindYear:
 		if u <= math.MaxInt64 {
-			return d.alloc.boxInt(int64(u)), nil
+			return d.alloc.ints.Box(int64(u)), nil
 		}
-		return d.alloc.boxUint(u), nil // only an unsigned value is this large; keep it exact
+		return d.alloc.uints.Box(u), nil // only an unsigned value is this large; keep it exact
 	}
 	// go-sql-driver gave int64, and the decimal text above MaxInt64.
 	if u > math.MaxInt64 {
@@ -189,9 +190,9 @@ func (d *chunkDecoder) unsigned(c *columnCodec, u uint64) (any, error) {
 func (d *chunkDecoder) float(c *columnCodec, f float64, single bool) (any, error) {
 	switch c.kind {
 	case kindFloat:
-		return d.alloc.floats.box(float64(float32(f))), nil
+		return d.alloc.floats.Box(float64(float32(f))), nil
 	case kindDouble:
-		return d.alloc.floats.box(f), nil
+		return d.alloc.floats.Box(f), nil
 	}
 	if single {
 		return c.fromText(float32(f))
@@ -208,7 +209,7 @@ func (d *chunkDecoder) temporal(c *columnCodec, w *wireColumn, raw []byte) (any,
 			if err != nil || !ok {
 				return nil, err
 			}
-			return d.alloc.times.box(t), nil
+			return d.alloc.times.Box(t), nil
 		}
 	}
 	text, err := legacyTemporalText(w, raw)
@@ -224,23 +225,23 @@ func (d *chunkDecoder) bytes(c *columnCodec, b []byte) (any, error) {
 	a := &d.alloc
 	switch c.kind {
 	case kindText, kindChar, kindEnum, kindSet, kindUUID, kindInet4, kindInet6, kindOther:
-		return a.strings.box(a.str(b)), nil
+		return a.strings.Box(a.bytes.String(b)), nil
 	case kindDecimal:
-		return a.decimals.box(schema.Decimal(a.str(b))), nil
+		return a.decimals.Box(schema.Decimal(a.bytes.String(b))), nil
 	case kindDate, kindDatetime, kindTimestamp:
 		t, ok, err := parseDateTime(view(b))
 		if err != nil || !ok {
 			return nil, err
 		}
-		return a.times.box(t), nil
+		return a.times.Box(t), nil
 	case kindBinary, kindFixedBinary:
-		return a.bytes.box(a.copyBytes(b)), nil
+		return a.blobs.Box(a.bytes.Copy(b)), nil
 	case kindUnsigned:
 		n, err := strconv.ParseUint(view(b), 10, 64)
 		if err != nil {
 			return nil, err
 		}
-		return a.boxUint(n), nil
+		return a.uints.Box(n), nil
 	}
 	// The rest copy what they keep: numbers, JSON and WKT text are built anew.
 	return c.fromText(b)
@@ -371,125 +372,18 @@ func appendMicros(dst, src []byte, fsp int) []byte {
 // contents (the parsers here keep no reference to it; their errors copy it).
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// Allocation sizes of rowAlloc: about 64 KB each, so a batch of rows (the engine hands
-// 256 to its writer at once) shares a handful of allocations, and a value kept alive
-// keeps at most one block of each kind.
-const (
-	rowSlotsPerBlock = 4096     // row slots ([]any) per block
-	arenaBlock       = 64 << 10 // bytes of text and binary values per block
-	arenaMaxValue    = 8 << 10  // larger values get an allocation of their own
-	boxesPerBlock    = 512      // boxed values of one type per block
-)
-
-// rowAlloc hands out the memory of decoded rows in blocks. A block is only ever
-// appended to: what was handed out is never written again, and a full block is
-// dropped (the GC frees it once no row refers to it) for a new one. That is what makes
-// the strings made over arena bytes and the values boxed in place safe: their memory
-// is never reused while a row can still see it.
+// rowAlloc hands out the memory of decoded rows in blocks (internal/slab): row slots,
+// the bytes of text and binary values, and the boxes of the values put in the rows.
+// What it hands out is never written again, so every value stays valid after the packet
+// buffer is reused, for as long as the engine and the sink keep the row.
 type rowAlloc struct {
-	slots    []any
-	arena    []byte
-	strings  boxes[string]
-	decimals boxes[schema.Decimal]
-	times    boxes[time.Time]
-	bytes    boxes[[]byte]
-	uints    boxes[uint64]
-	ints     boxes[int64]
-	floats   boxes[float64]
-}
-
-// boxInt boxes n; Go's own conversion allocates nothing for 0 to 255.
-func (a *rowAlloc) boxInt(n int64) any {
-	if uint64(n) < 256 {
-		return n
-	}
-	return a.ints.box(n)
-}
-
-// boxUint boxes u; Go's own conversion allocates nothing below 256.
-func (a *rowAlloc) boxUint(u uint64) any {
-	if u < 256 {
-		return u
-	}
-	return a.uints.box(u)
-}
-
-// row returns n zeroed slots for one row.
-func (a *rowAlloc) row(n int) []any {
-	if n > rowSlotsPerBlock/4 {
-		return make([]any, n)
-	}
-	if cap(a.slots)-len(a.slots) < n {
-		a.slots = make([]any, 0, rowSlotsPerBlock)
-	}
-	start := len(a.slots)
-	a.slots = a.slots[:start+n]
-	return a.slots[start : start+n : start+n]
-}
-
-// str copies b into the arena and returns it as a string.
-func (a *rowAlloc) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > arenaMaxValue {
-		return string(b)
-	}
-	c := a.copyBytes(b)
-	// The arena bytes are never written again (see rowAlloc), so the string is
-	// immutable as Go requires.
-	return unsafe.String(unsafe.SliceData(c), len(c))
-}
-
-// copyBytes copies b into the arena. The copy's capacity ends at its length, so an
-// append to it cannot reach the next value.
-func (a *rowAlloc) copyBytes(b []byte) []byte {
-	n := len(b)
-	if n == 0 {
-		return []byte{} // empty, not NULL (nil)
-	}
-	if n > arenaMaxValue {
-		return append(make([]byte, 0, n), b...)
-	}
-	if cap(a.arena)-len(a.arena) < n {
-		a.arena = make([]byte, 0, arenaBlock)
-	}
-	start := len(a.arena)
-	a.arena = append(a.arena, b...) // within capacity: never moves the block
-	return a.arena[start : start+n : start+n]
-}
-
-// boxes puts values of type T into interfaces without an allocation per value: the
-// value is stored in a block of Ts and the interface points at it, which is exactly
-// the layout Go gives a boxed T that is not pointer-shaped (its data word points at a
-// copy of the value). The element is never written again after it is boxed, so the
-// interface's value is immutable as the runtime assumes, and the block lives as long
-// as any interface pointing into it. T must not be pointer-shaped (a pointer, map,
-// chan, func, or a struct/array holding just one of those), since such a T is stored
-// in the data word itself; string, []byte, int64, uint64, float64, time.Time and schema.Decimal are
-// not, and TestBoxes checks each against an ordinary conversion.
-type boxes[T any] struct {
-	block []T
-	typ   unsafe.Pointer // T's type word, taken from an ordinary conversion
-}
-
-// eface is the layout of an interface value (any): type word, then data word.
-type eface struct {
-	typ, data unsafe.Pointer
-}
-
-func (b *boxes[T]) box(v T) any {
-	if b.typ == nil {
-		var zero T
-		z := any(zero)
-		b.typ = (*eface)(unsafe.Pointer(&z)).typ
-	}
-	if len(b.block) == cap(b.block) {
-		b.block = make([]T, 0, boxesPerBlock)
-	}
-	b.block = append(b.block, v)
-	var out any
-	e := (*eface)(unsafe.Pointer(&out))
-	e.typ, e.data = b.typ, unsafe.Pointer(&b.block[len(b.block)-1])
-	return out
+	rows     slab.Rows
+	bytes    slab.Bytes
+	strings  slab.Strings[string]
+	decimals slab.Strings[schema.Decimal]
+	times    slab.Times
+	blobs    slab.ByteSlices
+	floats   slab.Float64s
+	ints     slab.Int64s
+	uints    slab.Uint64s
 }

@@ -16,39 +16,9 @@ import (
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/doris-sync/doris-sync/internal/slab"
 	"github.com/doris-sync/doris-sync/schema"
 )
-
-// TestBoxes checks that a value boxed in place is the same interface value an ordinary
-// conversion gives, for every type the snapshot boxes that way.
-func TestBoxes(t *testing.T) {
-	var a rowAlloc
-	when := time.Date(2024, 2, 29, 23, 59, 58, 123456000, time.UTC)
-	cases := []struct{ boxed, plain any }{
-		{a.strings.box("héllo"), any("héllo")},
-		{a.strings.box(""), any("")},
-		{a.decimals.box(schema.Decimal("-12.50")), any(schema.Decimal("-12.50"))},
-		{a.times.box(when), any(when)},
-		{a.uints.box(math.MaxUint64), any(uint64(math.MaxUint64))},
-		{a.bytes.box([]byte{0, 1, 2}), any([]byte{0, 1, 2})},
-		{a.ints.box(math.MinInt64), any(int64(math.MinInt64))},
-		{a.floats.box(-0.25), any(-0.25)},
-		{a.boxInt(255), any(int64(255))},
-		{a.boxInt(-1), any(int64(-1))},
-		{a.boxUint(0), any(uint64(0))},
-	}
-	for _, c := range cases {
-		if reflect.TypeOf(c.boxed) != reflect.TypeOf(c.plain) || !reflect.DeepEqual(c.boxed, c.plain) {
-			t.Errorf("boxed %#v (%T), want %#v (%T)", c.boxed, c.boxed, c.plain, c.plain)
-		}
-		if _, isBytes := c.plain.([]byte); !isBytes && c.boxed != c.plain {
-			t.Errorf("boxed %#v != %#v", c.boxed, c.plain)
-		}
-	}
-	if got := a.times.box(when).(time.Time); !got.Equal(when) || got.Location() != time.UTC {
-		t.Errorf("time %v (%v), want %v", got, got.Location(), when)
-	}
-}
 
 // TestChunkDecoderValuesOutliveTheBuffer decodes many rows from one buffer that is
 // overwritten before each row, as the reader's packet buffer is: every row decoded
@@ -100,7 +70,7 @@ func TestChunkDecoderValuesOutliveTheBuffer(t *testing.T) {
 	runtime.GC()
 	litter := make([][]byte, 256)
 	for i := range litter {
-		litter[i] = bytes.Repeat([]byte{0xEE}, arenaBlock)
+		litter[i] = bytes.Repeat([]byte{0xEE}, slab.BytesBlock)
 	}
 	defer runtime.KeepAlive(litter)
 	for i, row := range rows {
@@ -130,7 +100,7 @@ func rawLen(i int) int {
 	case i%10 == 3:
 		return 0
 	case i%500 == 1:
-		return arenaMaxValue + 1
+		return slab.BytesMaxValue + 1
 	}
 	return 1 + i%40
 }

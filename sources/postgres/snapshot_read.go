@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/doris-sync/doris-sync/internal/slab"
 	"github.com/doris-sync/doris-sync/schema"
 )
 
@@ -46,7 +47,7 @@ func (sr *SnapshotReader) ReadChunk(ctx context.Context, t *schema.Table, c Chun
 type copyRowWriter struct {
 	codecs  []codec
 	values  valueAlloc
-	rowSlab rowSlab
+	rowSlab slab.Rows
 	emit    func(row []any) error
 	partial []byte // an unfinished row carried over between writes
 	scratch []byte // an unescaped field
@@ -91,7 +92,7 @@ func (w *copyRowWriter) finish() error {
 }
 
 func (w *copyRowWriter) row(line []byte) error {
-	row := w.rowSlab.take(len(w.codecs))
+	row := w.rowSlab.Take(len(w.codecs))
 	col := 0
 	for {
 		end := bytes.IndexByte(line, '\t')

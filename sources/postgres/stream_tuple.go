@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"unsafe"
 
+	"github.com/doris-sync/doris-sync/internal/slab"
 	"github.com/doris-sync/doris-sync/schema"
 )
 
@@ -139,22 +139,12 @@ func tupleLen(b []byte) (int, error) {
 // them later on another goroutine.
 type rowDecoder struct {
 	values    valueAlloc
-	rows      rowSlab
-	positions slab[Position]
+	rows      slab.Rows
+	positions slab.Boxer[schema.Position, Position]
 }
 
-// position boxes p as a schema.Position the way valueAlloc boxes values (box).
-func (d *rowDecoder) position(p Position) (pos schema.Position) {
-	w := (*ifaceWords)(unsafe.Pointer(&pos))
-	w.typ, w.data = positionItab, d.positions.put(p)
-	return pos
-}
-
-// positionItab is the itab word of a Position in a schema.Position.
-var positionItab = func() unsafe.Pointer {
-	var p schema.Position = Position{}
-	return (*ifaceWords)(unsafe.Pointer(&p)).typ
-}()
+// position boxes p as a schema.Position without an allocation of its own.
+func (d *rowDecoder) position(p Position) schema.Position { return d.positions.Box(p) }
 
 // row decodes a tuple (checked by tupleLen) in the relation's column order. A column
 // PostgreSQL did not send because it is an unchanged TOAST value is taken from before
@@ -165,7 +155,7 @@ func (d *rowDecoder) row(rel *relation, tuple []byte, before []any) ([]any, erro
 	if cols != len(rel.cols) {
 		return nil, fmt.Errorf("postgres stream: a row of %s has %d columns, its Relation message %d", rel.id, cols, len(rel.cols))
 	}
-	row := d.rows.take(cols)
+	row := d.rows.Take(cols)
 	p := 2
 	for i := 0; i < cols; i++ {
 		kind := tuple[p]
