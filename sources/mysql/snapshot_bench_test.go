@@ -96,30 +96,36 @@ func BenchmarkReadChunk(b *testing.B) {
 			}
 			read() // warm the buffer pool and the connection
 
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			cpu0 := processCPU(b)
-			start := time.Now()
-			var rows int64
-			b.ResetTimer()
-			for b.Loop() {
-				rows += read()
-			}
-			b.StopTimer()
-			wall := time.Since(start)
-			cpu := processCPU(b) - cpu0
-			runtime.ReadMemStats(&after)
-			r := float64(rows)
-			b.ReportMetric(float64(wall.Nanoseconds())/r, "ns/row")
-			b.ReportMetric(float64(cpu.Nanoseconds())/r, "cpu-ns/row")
-			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/r, "B/row")
-			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/r, "allocs/row")
+			measurePerRow(b, read)
 		})
 	}
 }
 
 // processCPU is this process's user + system CPU time.
+// measurePerRow runs one (which returns the rows it handled) in the benchmark loop and
+// reports wall and process CPU time, bytes and allocations per row.
+func measurePerRow(b *testing.B, one func() int64) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	cpu0 := processCPU(b)
+	start := time.Now()
+	var rows int64
+	b.ResetTimer()
+	for b.Loop() {
+		rows += one()
+	}
+	b.StopTimer()
+	wall := time.Since(start)
+	cpu := processCPU(b) - cpu0
+	runtime.ReadMemStats(&after)
+	r := float64(rows)
+	b.ReportMetric(float64(wall.Nanoseconds())/r, "ns/row")
+	b.ReportMetric(float64(cpu.Nanoseconds())/r, "cpu-ns/row")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/r, "B/row")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/r, "allocs/row")
+}
+
 func processCPU(b *testing.B) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -88,25 +87,7 @@ func BenchmarkStreamRows(b *testing.B) {
 	}
 	stream() // warm up: the binlog in the page cache, the code paths
 
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	cpu0 := processCPU(b)
-	start := time.Now()
-	var rows int64
-	b.ResetTimer()
-	for b.Loop() {
-		rows += stream()
-	}
-	b.StopTimer()
-	wall := time.Since(start)
-	cpu := processCPU(b) - cpu0
-	runtime.ReadMemStats(&after)
-	r := float64(rows)
-	b.ReportMetric(float64(wall.Nanoseconds())/r, "ns/row")
-	b.ReportMetric(float64(cpu.Nanoseconds())/r, "cpu-ns/row")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/r, "B/row")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/r, "allocs/row")
+	measurePerRow(b, stream)
 }
 
 // BenchmarkBinlogRowsDecode decodes the benchmark's recorded rows events in memory, as
